@@ -1,0 +1,419 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-querystring/query"
+	"golang.org/x/time/rate"
+)
+
+// DefaultMaxErrorBody caps how much of an error response body is read and
+// kept, so a misbehaving proxy cannot make the client buffer megabytes.
+const DefaultMaxErrorBody = 64 << 10
+
+// DefaultMaxBody caps a successful response body (32 MiB).
+const DefaultMaxBody = 32 << 20
+
+// Config holds everything a Client needs. BaseURL and HTTPClient are
+// required; the rest have safe defaults.
+type Config struct {
+	// BaseURL is the absolute base with a trailing slash; relative paths
+	// resolve against it.
+	BaseURL *url.URL
+	// HTTPClient sends requests.
+	HTTPClient *http.Client
+	// Limiter, when set, is awaited before every attempt, retries included.
+	Limiter *rate.Limiter
+	// Retry configures retries; MaxAttempts 0 means a single attempt.
+	Retry RetryPolicy
+	// Classify decides which failures are retried (DefaultClassify when nil).
+	Classify Classifier
+	// CheckResponse turns a non-2xx response and its capped body into an
+	// error (an *HTTPError when it is nil or returns nil).
+	CheckResponse func(resp *http.Response, body []byte) error
+	// Auth sets credentials on the outgoing request, which is already a
+	// clone owned by this call.
+	Auth func(ctx context.Context, req *http.Request) error
+	// Logger receives debug lines per attempt and warnings per retry.
+	Logger *slog.Logger
+	// UserAgent is sent as User-Agent.
+	UserAgent string
+	// Sleep waits between attempts (Sleep when nil); tests inject a fake.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxErrorBody caps error bodies (DefaultMaxErrorBody when 0).
+	MaxErrorBody int64
+	// MaxBody caps success bodies (DefaultMaxBody when 0).
+	MaxBody int64
+}
+
+// Client sends Calls according to its Config. It is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	requests atomic.Int64
+}
+
+// New validates cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == nil {
+		return nil, errors.New("apiclient: base url is required")
+	}
+	if cfg.HTTPClient == nil {
+		return nil, errors.New("apiclient: http client is required")
+	}
+	if cfg.Retry.MaxAttempts == 0 {
+		cfg.Retry.MaxAttempts = 1
+	}
+	if err := cfg.Retry.Validate(); err != nil {
+		return nil, fmt.Errorf("apiclient: %w", err)
+	}
+	if cfg.Classify == nil {
+		cfg.Classify = DefaultClassify
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = Sleep
+	}
+	if cfg.MaxErrorBody <= 0 {
+		cfg.MaxErrorBody = DefaultMaxErrorBody
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	return &Client{cfg: cfg}, nil
+}
+
+// BaseURL returns a copy of the base URL.
+func (c *Client) BaseURL() *url.URL {
+	u := *c.cfg.BaseURL
+	return &u
+}
+
+// Requests returns how many HTTP requests (attempts, retries included) this
+// client has sent since it was created.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// Call describes one logical API call.
+type Call struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is relative to the base URL, already escaped (see Path).
+	Path string
+	// Query is url.Values, or a struct encoded with go-querystring, or nil.
+	Query any
+	// Body is JSON-encoded once and replayed on retries; nil sends no body.
+	Body any
+	// Header holds extra request headers.
+	Header http.Header
+	// Out receives the decoded JSON response, or the raw body when it is an
+	// io.Writer; nil discards the body.
+	Out any
+	// Idempotent overrides the method's default (GET, HEAD, PUT, DELETE and
+	// OPTIONS are idempotent; POST and PATCH are not).
+	Idempotent *bool
+	// Limiter overrides Config.Limiter for this call (e.g. a search limit).
+	Limiter *rate.Limiter
+}
+
+// HTTPError is the default error for a non-2xx response.
+type HTTPError struct {
+	// Method and URL identify the request; URL is sanitized.
+	Method, URL string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Body is the response body, capped.
+	Body []byte
+}
+
+// Error implements error.
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("%s %s: status %d", e.Method, e.URL, e.StatusCode)
+}
+
+// buildURL resolves path and query against the base URL.
+func (c *Client) buildURL(path string, q any) (*url.URL, error) {
+	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
+		return nil, fmt.Errorf("apiclient: path %q must be relative", path)
+	}
+	rawPath, _, _ := strings.Cut(path, "?")
+	rawPath, _, _ = strings.Cut(rawPath, "#")
+	for _, seg := range strings.Split(rawPath, "/") {
+		// An escaped dot segment ("%2e%2e") is decoded by many servers too.
+		if un, err := url.PathUnescape(seg); seg == ".." || seg == "." || (err == nil && (un == ".." || un == ".")) {
+			return nil, fmt.Errorf("%w in %q", ErrInvalidPath, path)
+		}
+	}
+	// The "./" prefix keeps a colon in the first segment (an id such as
+	// "a:b") from being parsed as a URL scheme.
+	u, err := c.cfg.BaseURL.Parse("./" + path)
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: %w", err)
+	}
+	vals, err := encodeQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) > 0 {
+		u.RawQuery = vals.Encode()
+	}
+	return u, nil
+}
+
+func encodeQuery(q any) (url.Values, error) {
+	switch v := q.(type) {
+	case nil:
+		return nil, nil
+	case url.Values:
+		return v, nil
+	}
+	rv := reflect.ValueOf(q)
+	if rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return nil, nil
+	}
+	vals, err := query.Values(q)
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: encode query: %w", err)
+	}
+	return vals, nil
+}
+
+// NewRequest builds the request of call without sending it. The body is
+// encoded once and GetBody replays it.
+func (c *Client) NewRequest(ctx context.Context, call Call) (*http.Request, error) {
+	u, err := c.buildURL(call.Path, call.Query)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	if call.Body != nil {
+		if raw, ok := call.Body.(json.RawMessage); ok {
+			body = raw
+		} else if body, err = json.Marshal(call.Body); err != nil {
+			return nil, fmt.Errorf("apiclient: encode body: %w", err)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, call.Method, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: %w", err)
+	}
+	if body != nil {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	// Caller headers replace the defaults above instead of duplicating them.
+	for k := range call.Header {
+		req.Header.Del(k)
+	}
+	for k, vs := range call.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	return req, nil
+}
+
+func idempotent(call Call) bool {
+	if call.Idempotent != nil {
+		return *call.Idempotent
+	}
+	switch call.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// Do sends call, retrying as the policy and classifier allow, and decodes a
+// 2xx body into call.Out. It returns the last response (body consumed and
+// closed) when one was received, so callers can read status and headers even
+// with an error. A cancelled ctx ends the call with ctx.Err().
+func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
+	req, err := c.NewRequest(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	limiter := c.cfg.Limiter
+	if call.Limiter != nil {
+		limiter = call.Limiter
+	}
+	idem := idempotent(call)
+	where := sanitizeURL(req.URL)
+	log := c.cfg.Logger
+	for attempt := 1; ; attempt++ {
+		if limiter != nil {
+			if err := limiter.Wait(ctx); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, ctxErr
+				}
+				return nil, fmt.Errorf("apiclient: rate limiter: %w", err)
+			}
+		}
+		resp, err := c.attempt(ctx, req, call.Out)
+		if err == nil {
+			return resp, nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return resp, ctxErr
+		}
+		d := c.cfg.Classify(resp, err, idem)
+		if !d.Retry || attempt >= c.cfg.Retry.MaxAttempts {
+			if d.Retry {
+				log.WarnContext(ctx, "giving up after retries", "method", req.Method, "url", where, "attempts", attempt, "reason", d.Reason)
+			}
+			return resp, err
+		}
+		wait := max(c.cfg.Retry.Backoff(attempt), d.After)
+		log.WarnContext(ctx, "retrying request", "method", req.Method, "url", where, "attempt", attempt, "delay", wait, "reason", d.Reason)
+		if err := c.cfg.Sleep(ctx, wait); err != nil {
+			return resp, err
+		}
+	}
+}
+
+// transportError marks an error from the transport rather than the API.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+func (c *Client) attempt(ctx context.Context, orig *http.Request, out any) (*http.Response, error) {
+	req := orig.Clone(ctx)
+	if orig.GetBody != nil {
+		b, err := orig.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("apiclient: replay body: %w", err)
+		}
+		req.Body = b
+	}
+	if c.cfg.Auth != nil {
+		if err := c.cfg.Auth(ctx, req); err != nil {
+			return nil, fmt.Errorf("apiclient: auth: %w", err)
+		}
+	}
+	c.requests.Add(1)
+	where := sanitizeURL(req.URL)
+	start := time.Now()
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		// *url.Error repeats the raw URL; swap it for the sanitized one
+		// before the error reaches a log or the caller.
+		terr := &transportError{err: fmt.Errorf("%s %s: %w", req.Method, where, unwrapURLError(err))}
+		c.cfg.Logger.DebugContext(ctx, "request failed", "method", req.Method, "url", where, "error", terr)
+		return nil, terr
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+	}()
+	c.cfg.Logger.DebugContext(ctx, "request done", "method", req.Method, "url", where, "status", resp.StatusCode, "elapsed", time.Since(start))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxErrorBody))
+		if c.cfg.CheckResponse != nil {
+			// A nil from CheckResponse must not turn a failed call into a
+			// success with an undecoded Out; fall back to *HTTPError.
+			if err := c.cfg.CheckResponse(resp, body); err != nil {
+				return resp, err
+			}
+		}
+		return resp, &HTTPError{Method: req.Method, URL: where, StatusCode: resp.StatusCode, Body: body}
+	}
+	if err := decodeBody(resp.Body, out, c.cfg.MaxBody); err != nil {
+		return resp, fmt.Errorf("%s %s: %w", req.Method, where, err)
+	}
+	return resp, nil
+}
+
+func unwrapURLError(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
+}
+
+// ErrBodyTooLarge reports a response body over the configured cap.
+var ErrBodyTooLarge = errors.New("apiclient: response body too large")
+
+// decodeBody decodes JSON into out, tolerating an empty body, unknown fields
+// and nulls; an io.Writer receives the raw bytes instead.
+func decodeBody(r io.Reader, out any, limit int64) error {
+	if out == nil {
+		return nil
+	}
+	lr := &io.LimitedReader{R: r, N: limit + 1}
+	if w, ok := out.(io.Writer); ok {
+		n, err := io.Copy(w, lr)
+		if err != nil {
+			return fmt.Errorf("apiclient: read body: %w", err)
+		}
+		if n > limit {
+			return ErrBodyTooLarge
+		}
+		return nil
+	}
+	data, err := io.ReadAll(lr)
+	if err != nil {
+		return fmt.Errorf("apiclient: read body: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return ErrBodyTooLarge
+	}
+	return DecodeJSON(data, out)
+}
+
+// ErrEmptyBody reports a 2xx response without the JSON body the call needs.
+var ErrEmptyBody = errors.New("apiclient: empty response body")
+
+// DecodeJSON decodes data into out, ignoring unknown fields. An empty or
+// whitespace-only body is ErrEmptyBody, since every caller that passes out
+// expects a document; a body that is not JSON (an HTML page from a proxy,
+// say) is a *DecodeError holding a short prefix of it.
+func DecodeJSON(data []byte, out any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return ErrEmptyBody
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &DecodeError{Err: err, Prefix: prefix(data, 120)}
+	}
+	return nil
+}
+
+// DecodeError reports a response body that is not the expected JSON.
+type DecodeError struct {
+	Err    error
+	Prefix string
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("apiclient: decode response: %v (body starts %q)", e.Err, e.Prefix)
+}
+
+// Unwrap returns the JSON error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+func prefix(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return strings.ToValidUTF8(string(b), "?")
+}

@@ -1,0 +1,100 @@
+package apiclient
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// ErrInvalidPath reports a path parameter that cannot be placed in a URL
+// safely: empty, "." or "..", which would change the resolved endpoint.
+var ErrInvalidPath = errors.New("apiclient: invalid path parameter")
+
+// Path builds a relative request path from a format whose %s verbs are
+// replaced by the escaped parts, e.g. Path("bizCards/%s/tags", id). Each part
+// is escaped with url.PathEscape, so "/" or "?" inside an id cannot reach
+// another endpoint; empty, "." and ".." parts are rejected.
+func Path(format string, parts ...string) (string, error) {
+	args := make([]any, len(parts))
+	for i, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return "", fmt.Errorf("%w: %q", ErrInvalidPath, p)
+		}
+		args[i] = url.PathEscape(p)
+	}
+	return fmt.Sprintf(format, args...), nil
+}
+
+// ParseBaseURL parses a client base URL, requiring an absolute http or https
+// URL without query, fragment or user info, and appending the trailing slash
+// that relative resolution needs.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// *url.Error repeats the raw URL, user info included; keep only the
+		// reason so a credential pasted into the URL stays out of errors.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("apiclient: invalid base url: %w", err)
+	}
+	// shown omits user info, query and fragment, any of which may carry a
+	// credential (url.Redacted keeps a bare user name, which may be a token).
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("apiclient: base url %q: scheme must be http or https", shown)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("apiclient: base url %q has no host", shown)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("apiclient: base url %q must not carry user info, query or fragment", shown)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == ".." {
+			return nil, fmt.Errorf("apiclient: base url %q: %w", shown, ErrInvalidPath)
+		}
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	u.RawPath = ""
+	return u, nil
+}
+
+// IsLoopback reports whether u points at a loopback host (127.0.0.0/8,
+// ::1 or localhost), where plain http is acceptable for tests and fakes.
+func IsLoopback(u *url.URL) bool {
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	// Parse rather than match a "127." prefix, which a DNS name such as
+	// "127.example.com" also has.
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sanitizeURL returns u without query values whose names suggest secrets,
+// so URLs can go into errors and logs.
+func sanitizeURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k := range q {
+			lk := strings.ToLower(k)
+			if strings.Contains(lk, "key") || strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.Contains(lk, "password") {
+				q[k] = []string{"REDACTED"}
+			}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.String()
+}
