@@ -1,0 +1,190 @@
+package syncer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cardbridge/sansanhubspot/hubspot"
+	"github.com/cardbridge/sansanhubspot/mapping"
+	"github.com/cardbridge/sansanhubspot/sansan"
+)
+
+// Direction selects which way records flow.
+type Direction int
+
+// Directions. The zero value syncs Sansan cards into HubSpot contacts.
+const (
+	SansanToHubSpot Direction = iota
+	HubSpotToSansan
+	TwoWay
+)
+
+// String returns the direction's name.
+func (d Direction) String() string {
+	switch d {
+	case SansanToHubSpot:
+		return "sansan_to_hubspot"
+	case HubSpotToSansan:
+		return "hubspot_to_sansan"
+	case TwoWay:
+		return "two_way"
+	}
+	return fmt.Sprintf("direction(%d)", int(d))
+}
+
+// EmailPolicy decides what happens to cards without a usable email.
+type EmailPolicy int
+
+// Email policies.
+const (
+	// RequireEmail syncs only cards with a valid email (the default, as in
+	// HubSpot's own integration).
+	RequireEmail EmailPolicy = iota
+	// AllowMissingEmail also syncs cards without an email. Such a card gets
+	// its own contact, found again only through its link (and the
+	// sansan_person_id property after a crash), never by guessing. Cards
+	// with an invalid email stay excluded.
+	AllowMissingEmail
+)
+
+// Account is one Sansan API key feeding the HubSpot account.
+type Account struct {
+	// Name labels the account in reports and logs; unique per engine.
+	Name string
+	// Client is the Sansan client for this key. Its key owner's visibility
+	// bounds what syncs: use a Sansan administrator's key to see all cards.
+	Client *sansan.Client
+	// TagIDs are the public or shared tags to sync; empty syncs all cards.
+	// At most 300.
+	TagIDs []string
+}
+
+// MaxTagIDs is the most tags one account may filter on.
+const MaxTagIDs = 300
+
+// Progress is passed to Config.Progress as a pass advances.
+type Progress struct {
+	Direction Direction
+	Account   string
+	// Read counts records read so far in this pass and direction.
+	Read int
+	// Written counts records created or updated so far.
+	Written int
+	// Done is true on the last call of a direction for an account.
+	Done bool
+}
+
+// Config configures an Engine. HubSpot and at least one account are
+// required; everything else has a documented default.
+type Config struct {
+	// HubSpot is the client of the HubSpot account.
+	HubSpot *hubspot.Client
+	// Accounts are the Sansan API keys feeding HubSpot.
+	Accounts []Account
+	// Store keeps links and checkpoints; nil uses a new MemoryStore.
+	Store Store
+	// Direction selects the flow; the zero value is SansanToHubSpot.
+	Direction Direction
+
+	// Mapping is the field mapping; nil uses mapping.Default().
+	Mapping *mapping.Set
+	// CardFilter, when set, must return true for a card to sync (Sansan →
+	// HubSpot). Cards it rejects are excluded as "filtered".
+	CardFilter func(card *sansan.BizCard) bool
+	// ContactFilter limits the contacts that flow to Sansan (HubSpot →
+	// Sansan); see the type for how conditions are applied.
+	ContactFilter ContactFilter
+	// EmailPolicy decides what happens to cards without an email.
+	EmailPolicy EmailPolicy
+	// RegisterTagIDs are Sansan tag ids added to cards registered from
+	// HubSpot contacts.
+	RegisterTagIDs []string
+	// StopSyncingFiltered, when true, stops updating a linked record once it
+	// no longer matches the filters; by default a link keeps syncing.
+	StopSyncingFiltered bool
+
+	// Interval is the time between passes in Run (default 1 minute).
+	Interval time.Duration
+	// Overlap is how far before the checkpoint each incremental read starts,
+	// to catch records whose timestamps land late (default 2 minutes).
+	Overlap time.Duration
+	// DryRun computes every pass's plan without writing to either service or
+	// to the Store.
+	DryRun bool
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Progress, when set, is called as records are read and written.
+	Progress func(Progress)
+	// Now returns the current time (time.Now when nil); tests inject a clock.
+	Now func() time.Time
+}
+
+// ConfigError reports a configuration problem found by New or by a pass's
+// preflight, before any record is written.
+type ConfigError struct {
+	Problems []string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return "syncer: invalid config: " + e.Problems[0]
+	}
+	return fmt.Sprintf("syncer: invalid config: %d problems: %q", len(e.Problems), e.Problems)
+}
+
+// ErrConfig matches every *ConfigError with errors.Is.
+var ErrConfig = errors.New("syncer: invalid config")
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+func (c *Config) validate() error {
+	var p []string
+	if c.HubSpot == nil {
+		p = append(p, "HubSpot client is nil")
+	}
+	if len(c.Accounts) == 0 {
+		p = append(p, "at least one account is required")
+	}
+	seen := map[string]bool{}
+	for i, a := range c.Accounts {
+		switch {
+		case a.Name == "":
+			p = append(p, fmt.Sprintf("account %d has no name", i))
+		case seen[a.Name]:
+			p = append(p, fmt.Sprintf("account name %q is used twice", a.Name))
+		}
+		seen[a.Name] = true
+		if a.Client == nil {
+			p = append(p, fmt.Sprintf("account %q has no Sansan client", a.Name))
+		}
+		if len(a.TagIDs) > MaxTagIDs {
+			p = append(p, fmt.Sprintf("account %q has %d tag ids; at most %d", a.Name, len(a.TagIDs), MaxTagIDs))
+		}
+		for _, t := range a.TagIDs {
+			if t == "" {
+				p = append(p, fmt.Sprintf("account %q has an empty tag id", a.Name))
+				break
+			}
+		}
+	}
+	if c.Direction < SansanToHubSpot || c.Direction > TwoWay {
+		p = append(p, fmt.Sprintf("unknown direction %d", int(c.Direction)))
+	}
+	if c.EmailPolicy < RequireEmail || c.EmailPolicy > AllowMissingEmail {
+		p = append(p, fmt.Sprintf("unknown email policy %d", int(c.EmailPolicy)))
+	}
+	if c.Interval < 0 || c.Overlap < 0 {
+		p = append(p, "interval and overlap must not be negative")
+	}
+	if err := c.ContactFilter.validate(); err != nil {
+		p = append(p, err.Error())
+	}
+	if len(p) > 0 {
+		return &ConfigError{Problems: p}
+	}
+	return nil
+}

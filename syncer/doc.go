@@ -1,0 +1,99 @@
+// Package syncer is the sync engine: it keeps Sansan business cards and
+// HubSpot contacts in sync, in one direction or both.
+//
+// # Overview
+//
+// [New] takes a [Config]: a HubSpot client, one or more Sansan [Account]s
+// (several API keys may feed one HubSpot account), a [Store] for links and
+// checkpoints, and a [Direction]. [Engine.SyncOnce] runs one pass and returns
+// a [Report]; [Engine.Run] runs the initial sync, then a pass every
+// Config.Interval (1 minute by default; HubSpot's app promises 10), until its
+// context ends.
+//
+// # Identity and links
+//
+// A Sansan person (all cards of one person share a personId) is one record;
+// on the HubSpot side a contact, matched by normalized email. The Store keeps
+// a [Link] per person: its head card, contact id, normalized email, the
+// values last synced and a state (in sync, excluded with a reason, failing
+// with a category and a retry time). Links make unchanged records free (no
+// API call), recognise echoes of the engine's own writes, detect real
+// conflicts, and feed health reports.
+//
+// # A pass, Sansan → HubSpot
+//
+// For each account the engine lists cards updated in [checkpoint − Overlap,
+// pass start] with range=all, includeTags=true and 300 per page (the first
+// pass lists everything: the initial sync), fetching the next page while it
+// writes the current one. Each card is filtered (tag ids, Config.CardFilter,
+// email policy, cards still being digitized never sync), mapped through the
+// [mapping.Set], and deduplicated by normalized email: the newest
+// exchangeDate, then newest update, then greatest card id wins, against both
+// the page and the links already stored, so the winner is the same on every
+// pass and two contacts are never made for one email. Losers are reported
+// as excluded duplicates.
+//
+// Each winner is diffed against its link: unchanged values make no API
+// call. The rest are written in batches of 100 — batch/update by contact id
+// for linked records (only the changed properties), batch/upsert by email
+// for the others, which adopts a contact that already has the email. Cards
+// without email (with [AllowMissingEmail]) are created with batch/create
+// after a search by sansan_person_id finds any contact a crashed pass
+// already created. Blank card values never clear HubSpot values.
+//
+// A record HubSpot rejects fails alone: per-record errors of a 207 mark that
+// link failing with a category and a retry time (1 minute, doubling to 6
+// hours), and a batch rejected as a whole for its content is split until the
+// bad record stands alone. Failing records are re-read and retried on later
+// passes; a fixed record recovers by itself. Errors that are not about a
+// record (network after retries, rate limits, HubSpot's daily limit, auth)
+// end the pass: its links and checkpoint were saved after every batch, so
+// the next pass resumes where it stopped. Deletes are never propagated.
+//
+// # HubSpot → Sansan and two-way
+//
+// With [HubSpotToSansan] or [TwoWay] the engine searches contacts by
+// lastmodifieddate in [checkpoint − Overlap, pass start], walking the window
+// in hs_object_id order so that any number of identical timestamps (a bulk
+// update of 30,000 contacts) is read without loops or loss, past HubSpot's
+// 10,000-result cap. Contacts changed after the window's end are left for
+// the next pass. [ContactFilter] conditions limit which contacts flow.
+//
+// Unlinked contacts with a valid email are registered as Sansan cards
+// (POST /bizCards, mapped by [mapping.Set.PropertiesToCard], tagged with
+// Config.RegisterTagIDs) with the first account, then linked. Before
+// registering, the engine searches Sansan by email and links a card it finds
+// instead, so a crash between the POST and saving the link never registers
+// a contact twice.
+//
+// Sansan's API cannot update an existing card. A change made in HubSpot to a
+// linked contact is therefore recorded in the link (Link.Remote) and
+// reported in Report.SansanChangesNotApplied, not silently dropped or faked.
+// In two-way sync a field changed on both sides since the last sync is a
+// conflict, resolved by the mapping's winner: when the card wins its value
+// is written to HubSpot; when HubSpot wins the engine leaves the HubSpot
+// value in place. Values equal to the last-synced snapshot are echoes of
+// the engine's own writes (HubSpot moves lastmodifieddate when we write)
+// and cause no further writes, so a second pass after any pass writes
+// nothing in either direction.
+//
+// [Engine.Notify] takes verified HubSpot webhook events: the contacts they
+// name are read by id in the next pass, which Run starts at once, so
+// HubSpot-side changes sync within seconds. A merge re-points the link to
+// the surviving contact; a deletion unlinks it.
+//
+// # Guarantees
+//
+// At-least-once with idempotent writes: a pass killed at any point and run
+// again (same Store) ends in the same HubSpot state as an uninterrupted one,
+// with no duplicate contact and no lost change. Concurrent SyncOnce calls on
+// one engine are serialized. A dry run (Config.DryRun) computes the full
+// report — what would be created, updated, left unchanged, excluded and why
+// — reading but never writing either service or the Store.
+//
+// # Stores
+//
+// [NewMemoryStore] suits tests, demos and dry runs; it loses everything on
+// exit. Every Store implementation, including yours, should pass
+// [github.com/cardbridge/sansanhubspot/syncer/storetest.Run].
+package syncer

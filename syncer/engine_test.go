@@ -1,0 +1,223 @@
+package syncer_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cardbridge/sansanhubspot/sansan"
+	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
+	"github.com/cardbridge/sansanhubspot/syncer"
+)
+
+func TestInitialSyncThenNoWrites(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2000, 1)
+	eng := e.engine(nil)
+	rep := e.syncOnce(eng)
+	t.Logf("initial: %s", rep)
+	want := e.expected()
+	e.checkState(want)
+	if rep.Created != len(want) {
+		t.Errorf("report created %d, want %d", rep.Created, len(want))
+	}
+	if rep.Excluded == 0 || rep.ExcludedByReason["duplicate_email"] == 0 || rep.ExcludedByReason["no_email"] == 0 {
+		t.Errorf("want exclusions by no_email and duplicate_email, got %v", rep.ExcludedByReason)
+	}
+	// The bound: one upsert per 100 new contacts, plus the preflight's
+	// property calls.
+	w0 := e.writes()
+	if maxW := (len(want)+99)/100 + 2; w0 > maxW {
+		t.Errorf("initial sync made %d contact writes, want at most %d", w0, maxW)
+	}
+	rep2 := e.syncOnce(eng)
+	if got := e.writes() - w0; got != 0 {
+		t.Errorf("second pass made %d writes, want 0 (report %s)", got, rep2)
+	}
+	if rep2.Created+rep2.Updated != 0 {
+		t.Errorf("second pass report: %s", rep2)
+	}
+	e.checkState(want)
+}
+
+func TestIncrementalPassWritesOnlyChanges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 800, 2)
+	eng := e.engine(nil)
+	e.syncOnce(eng)
+	want := e.expected()
+
+	// Change the title of three winning cards.
+	var changed []string
+	for em, card := range want {
+		if len(changed) == 3 {
+			break
+		}
+		if _, err := e.ss.Fake.UpdateCard(card.ID, func(c *sansantest.Card) { c.Title = sansantest.Ptr("新しい役職 " + card.ID[:4]) }); err != nil {
+			t.Fatal(err)
+		}
+		changed = append(changed, em)
+	}
+	w0 := e.writes()
+	rep := e.syncOnce(eng)
+	if got := e.writes() - w0; got != 1 {
+		t.Errorf("incremental pass made %d writes, want 1 batch", got)
+	}
+	if rep.Updated != 3 || rep.Created != 0 {
+		t.Errorf("report: %s", rep)
+	}
+	for _, em := range changed {
+		c, ok := e.hs.Fake.ContactByEmail(em)
+		if !ok || !strings.HasPrefix(c.Properties["jobtitle"], "新しい役職") {
+			t.Errorf("contact %s jobtitle = %q", em, c.Properties["jobtitle"])
+		}
+	}
+	// A card blanking a value never clears HubSpot.
+	card := want[changed[0]]
+	if _, err := e.ss.Fake.UpdateCard(card.ID, func(c *sansantest.Card) { c.Title = nil }); err != nil {
+		t.Fatal(err)
+	}
+	e.syncOnce(eng)
+	if c, _ := e.hs.Fake.ContactByEmail(changed[0]); c.Properties["jobtitle"] == "" {
+		t.Error("a blank card title cleared the HubSpot value")
+	}
+}
+
+func TestTagFilterAndPredicate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 600, 3)
+	var public string
+	for _, tag := range e.ss.Fake.Tags() {
+		if tag.Type == sansantest.TagTypePublic {
+			public = tag.ID
+			break
+		}
+	}
+	eng := e.engine(func(c *syncer.Config) {
+		c.Accounts[0].TagIDs = []string{public}
+		c.CardFilter = func(card *sansan.BizCard) bool { return deref(card.CompanyName) != "" }
+	})
+	rep := e.syncOnce(eng)
+	if rep.ExcludedByReason["filtered"] == 0 {
+		t.Fatalf("nothing filtered: %s", rep)
+	}
+	for _, c := range e.hs.Fake.Contacts() {
+		if !strings.Contains(c.Properties["sansan_tags"], public) {
+			t.Errorf("contact %s synced without tag %s: %q", c.ID, public, c.Properties["sansan_tags"])
+		}
+	}
+	if len(e.hs.Fake.Contacts()) == 0 || rep.Created != len(e.hs.Fake.Contacts()) {
+		t.Errorf("created %d, contacts %d", rep.Created, len(e.hs.Fake.Contacts()))
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 10, 4)
+	ss := e.sansanClient(e.admin())
+	var private string
+	for _, tag := range e.ss.Fake.Tags() {
+		if tag.Type == sansantest.TagTypePrivate {
+			private = tag.ID
+		}
+	}
+	tests := []struct {
+		name     string
+		cfg      syncer.Config
+		firstRun bool // the problem shows in the preflight, not in New
+	}{
+		{name: "no hubspot", cfg: syncer.Config{Accounts: []syncer.Account{{Name: "a", Client: ss}}}},
+		{name: "no accounts", cfg: syncer.Config{HubSpot: e.hub}},
+		{name: "duplicate names", cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss}, {Name: "a", Client: ss}}}},
+		{name: "too many tags", cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss, TagIDs: make([]string, 301)}}}},
+		{name: "unknown direction", cfg: syncer.Config{HubSpot: e.hub, Direction: 7, Accounts: []syncer.Account{{Name: "a", Client: ss}}}},
+		{name: "private tag", firstRun: true, cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss, TagIDs: []string{private}}}}},
+		{name: "unknown tag", firstRun: true, cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss, TagIDs: []string{"NOPE"}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng, err := syncer.New(tt.cfg)
+			if tt.firstRun {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				w0 := e.writes()
+				_, err = eng.SyncOnce(t.Context())
+				if e.writes() != w0 {
+					t.Error("a misconfigured pass wrote contacts")
+				}
+			}
+			if !errors.Is(err, syncer.ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
+			}
+			var ce *syncer.ConfigError
+			if !errors.As(err, &ce) || len(ce.Problems) == 0 {
+				t.Fatalf("err = %v, want *ConfigError with problems", err)
+			}
+		})
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 500, 5)
+	// A contact that already exists with one of the emails is adopted, so
+	// the plan must call it an update.
+	want := e.expected()
+	em := sortedKeys(want)[0]
+	if _, err := e.hs.Fake.CreateContact(map[string]string{"email": em, "firstname": "既存"}); err != nil {
+		t.Fatal(err)
+	}
+	dry := e.engine(func(c *syncer.Config) { c.DryRun = true })
+	w0, n0 := e.writes(), len(e.hs.Fake.Contacts())
+	plan := e.syncOnce(dry)
+	if e.writes() != w0 || len(e.hs.Fake.Contacts()) != n0 {
+		t.Fatalf("dry run wrote to HubSpot")
+	}
+	if e.store.Len() != 0 {
+		t.Fatalf("dry run wrote %d links", e.store.Len())
+	}
+	if !plan.DryRun || plan.Created != len(want)-1 || plan.Updated != 1 {
+		t.Errorf("plan: %s, want %d created, 1 updated", plan, len(want)-1)
+	}
+	real := e.syncOnce(e.engine(nil))
+	if real.Created != plan.Created || real.Updated != plan.Updated || real.Excluded != plan.Excluded {
+		t.Errorf("plan %s differs from the real pass %s", plan, real)
+	}
+}
+
+// TestMultipleAccountsOverlap feeds one HubSpot account from two Sansan
+// keys whose visibility overlaps: every person and email still yields one
+// contact.
+func TestMultipleAccountsOverlap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 900, 12)
+	var member sansantest.User
+	for _, u := range e.users {
+		if !u.Admin && len(u.CanSee) > 0 {
+			member = u
+		}
+	}
+	if member.APIKey == "" {
+		t.Fatal("fixture has no member with shared visibility")
+	}
+	eng := e.engine(func(c *syncer.Config) {
+		// The admin sees every head card; the member sees some persons
+		// only through older cards, which must not replace the newer ones.
+		c.Accounts = []syncer.Account{
+			{Name: "admin", Client: e.sansanClient(e.admin())},
+			{Name: "member", Client: e.sansanClient(member)},
+		}
+	})
+	rep := e.syncOnce(eng)
+	if len(rep.Accounts) != 2 || rep.Accounts[1].Read == 0 || rep.Accounts[0].Read <= rep.Accounts[1].Read {
+		t.Fatalf("accounts: %+v", rep.Accounts)
+	}
+	e.checkState(e.expected())
+	w := e.writes()
+	e.syncOnce(eng)
+	if e.writes() != w {
+		t.Errorf("second pass wrote %d times", e.writes()-w)
+	}
+}

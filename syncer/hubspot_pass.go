@@ -1,0 +1,366 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/cardbridge/sansanhubspot/hubspot"
+	"github.com/cardbridge/sansanhubspot/mapping"
+	"github.com/cardbridge/sansanhubspot/sansan"
+)
+
+const streamHubSpot = "hubspot/contacts"
+
+// syncFromHubSpot reads contacts modified since the checkpoint with
+// HubSpot's search, walking the window in hs_object_id order (the client
+// narrows the query past the 10,000-result cap, so any number of identical
+// timestamps is walked without loss), then contacts queued by Notify.
+func (p *pass) syncFromHubSpot(ctx context.Context) error {
+	e := p.e
+	cp, err := p.store.Checkpoint(ctx, streamHubSpot)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return wrapf(err, "syncer: read checkpoint")
+	}
+	if !cp.Complete {
+		p.rep.Initial = true
+	}
+	to := p.start
+	lastID := ""
+	if !cp.Until.IsZero() {
+		to, lastID = cp.Until, cp.Cursor
+	}
+	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorLTE, Value: ms(to)}}
+	if !cp.Since.IsZero() {
+		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(cp.Since.Add(-e.cfg.Overlap))})
+	}
+	if lastID != "" {
+		filters = append(filters, hubspot.Filter{PropertyName: hubspot.ObjectIDProperty, Operator: hubspot.OperatorGT, Value: lastID})
+	}
+	filters = append(filters, e.cfg.ContactFilter.searchFilters()...)
+	req := &hubspot.SearchRequest{
+		FilterGroups: []hubspot.FilterGroup{{Filters: filters}},
+		Sorts:        []hubspot.Sort{{PropertyName: hubspot.ObjectIDProperty, Direction: hubspot.Ascending}},
+		Properties:   p.contactProperties(),
+		Limit:        hubspot.MaxSearchLimit,
+	}
+	ar := p.rep.account(e.registerAccount().Name, HubSpotToSansan)
+	var batch []*hubspot.Contact
+	flush := func(last bool) error {
+		if err := p.processContacts(ctx, batch); err != nil {
+			return err
+		}
+		next := Checkpoint{Since: cp.Since, Until: to, Cursor: lastID, Complete: cp.Complete}
+		if last {
+			next = Checkpoint{Since: to, Complete: true}
+		}
+		batch = batch[:0]
+		if e.cfg.Progress != nil {
+			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: last})
+		}
+		return p.putCheckpoint(ctx, streamHubSpot, next)
+	}
+	for c, err := range e.cfg.HubSpot.Contacts.SearchIter(ctx, req) {
+		if err != nil {
+			return wrapf(err, "syncer: search contacts")
+		}
+		// The search is eventually consistent and its window may admit a
+		// contact changed after it started: leave those for the next pass.
+		if lm, ok := modifiedAt(c); ok && lm.After(to) {
+			continue
+		}
+		batch = append(batch, c)
+		lastID = c.ID
+		if len(batch) == batchSize {
+			if err := flush(false); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(true); err != nil {
+		return err
+	}
+	return p.syncNotified(ctx)
+}
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func modifiedAt(c *hubspot.Contact) (time.Time, bool) {
+	if v, ok := c.Properties.Get("lastmodifieddate"); ok {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t, true
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.UnixMilli(n), true
+		}
+	}
+	if !c.UpdatedAt.IsZero() {
+		return c.UpdatedAt, true
+	}
+	return time.Time{}, false
+}
+
+// contactProperties lists the properties a HubSpot read asks for: every
+// mapped property plus what matching and filtering need.
+func (p *pass) contactProperties() []string {
+	names := map[string]bool{"email": true, "lastmodifieddate": true, hubspot.ObjectIDProperty: true}
+	for _, m := range p.e.mapping.Mappings() {
+		if !m.Disabled {
+			names[m.Property] = true
+		}
+	}
+	for _, c := range p.e.cfg.ContactFilter.Conditions {
+		names[c.PropertyName] = true
+	}
+	return slices.Sorted(maps.Keys(names))
+}
+
+// registerAccount is the account new Sansan cards are registered with: the
+// first configured one.
+func (e *Engine) registerAccount() *Account { return &e.cfg.Accounts[0] }
+
+// processContacts handles one batch of HubSpot contacts: linked contacts
+// are checked for changes (our own writes coming back are echoes and cost
+// nothing), unlinked ones that pass the filters are registered in Sansan.
+func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact) error {
+	e := p.e
+	acct := e.registerAccount()
+	ar := p.rep.account(acct.Name, HubSpotToSansan)
+	var save []*Link
+	for _, c := range contacts {
+		ar.Read++
+		link, err := p.store.LinkByContact(ctx, c.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return wrapf(err, "syncer: read link")
+		}
+		vals := e.mapping.ContactValues(c.Properties)
+		if link != nil {
+			if l, changed := p.observeRemote(link, c, vals); changed {
+				save = append(save, l)
+			}
+			p.rep.count(ar, outUnchanged, "")
+			continue
+		}
+		if !e.cfg.ContactFilter.matches(c) {
+			p.rep.count(ar, outExcluded, ReasonFiltered)
+			continue
+		}
+		raw, _ := c.Properties.Get("email")
+		em := mapping.NormalizeEmail(raw)
+		switch em.Status {
+		case mapping.EmailMissing:
+			// Without an email a registered card could not be found again
+			// after a crash, so such contacts are never registered.
+			p.rep.count(ar, outExcluded, ReasonNoEmail)
+			continue
+		case mapping.EmailInvalid:
+			p.rep.count(ar, outExcluded, ReasonInvalidEmail)
+			continue
+		}
+		l, err := p.register(ctx, acct, ar, c, em.Normalized, vals)
+		if err != nil {
+			return err
+		}
+		if l != nil {
+			save = append(save, l)
+		}
+	}
+	if len(save) > 0 {
+		if err := p.store.PutLinks(ctx, save); err != nil {
+			return wrapf(err, "syncer: save links")
+		}
+	}
+	return nil
+}
+
+// observeRemote records HubSpot-side values that differ from the last
+// synced snapshot. Values equal to the snapshot are echoes of our own
+// writes (or no change) and are dropped. Sansan cannot update a card
+// through its API, so real changes are kept in Link.Remote, where the
+// Sansan → HubSpot direction respects them per the mapping's winner, and
+// are reported once in Report.SansanChangesNotApplied.
+func (p *pass) observeRemote(link *Link, c *hubspot.Contact, vals map[string]string) (*Link, bool) {
+	remote := map[string]string{}
+	for k, v := range vals {
+		if old, ok := link.Values[k]; (ok && old != v) || (!ok && v != "") {
+			remote[k] = v
+		}
+	}
+	if maps.Equal(remote, link.Remote) || (len(remote) == 0 && len(link.Remote) == 0) {
+		return link, false
+	}
+	l := link.Clone()
+	if len(remote) == 0 {
+		l.Remote = nil
+	} else {
+		l.Remote = remote
+		if lm, ok := modifiedAt(c); ok {
+			l.RemoteAt = lm
+		}
+		p.rep.SansanChangesNotApplied = append(p.rep.SansanChangesNotApplied, c.ID)
+	}
+	l.UpdatedAt = p.start
+	return l, true
+}
+
+// register creates a Sansan card for an unlinked contact. It first looks
+// for a card with the same email (a person Sansan already knows, or the
+// card a crashed pass registered before saving its link) and links that
+// instead, so no contact is ever registered twice.
+func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c *hubspot.Contact, email string, vals map[string]string) (*Link, error) {
+	e := p.e
+	known, err := p.store.LinksByEmail(ctx, []string{email})
+	if err != nil {
+		return nil, wrapf(err, "syncer: read links by email")
+	}
+	if len(known[email]) > 0 {
+		// A Sansan person with this email is already known (perhaps
+		// excluded or a duplicate): never create a second card for it.
+		p.rep.count(ar, outExcluded, ReasonDuplicateEmail)
+		return nil, nil
+	}
+	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
+	if err != nil {
+		return nil, wrapf(err, "syncer: search sansan by email")
+	}
+	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, Values: vals, State: StateInSync, Origin: originHubSpot, UpdatedAt: p.start}
+	if len(found) > 0 {
+		card := found[0]
+		l.PersonID, l.CardID, l.Rank = card.PersonID, card.ID, rankOf(card)
+		p.rep.count(ar, outUnchanged, "")
+		return l, nil
+	}
+	req, problems := e.mapping.PropertiesToCard(c.Properties)
+	if req == nil {
+		p.rep.count(ar, outFailed, CategoryMapping)
+		p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryMapping, Message: problemText(problems)})
+		return nil, nil
+	}
+	req.TagIDs = append(req.TagIDs, e.cfg.RegisterTagIDs...)
+	if e.cfg.DryRun {
+		p.rep.count(ar, outCreated, "")
+		return nil, nil
+	}
+	card, _, err := acct.Client.BizCards.Register(ctx, req)
+	if err != nil {
+		if errors.Is(err, sansan.ErrBadRequest) {
+			p.rep.count(ar, outFailed, CategoryInvalidValue)
+			p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryInvalidValue, Message: err.Error()})
+			return nil, nil
+		}
+		return nil, wrapf(err, "syncer: register card")
+	}
+	l.PersonID, l.CardID, l.Rank = card.PersonID, card.ID, rankOf(card)
+	if l.PersonID == "" {
+		l.PersonID = "card:" + card.ID
+	}
+	p.rep.count(ar, outCreated, "")
+	return l, nil
+}
+
+func problemText(ps []mapping.FieldProblem) string {
+	if len(ps) == 0 {
+		return "contact has no value Sansan can register"
+	}
+	s := ""
+	for i, pr := range ps {
+		if i > 0 {
+			s += "; "
+		}
+		s += pr.Property + ": " + pr.Message
+	}
+	return s
+}
+
+// Notify queues HubSpot webhook events for low-latency sync: the contacts
+// they name are fetched by id (current state, so duplicate and out-of-order
+// events are harmless) in the next pass, which Run starts at once. A merge
+// re-points links of merged contacts to the surviving one; a deletion
+// unlinks the contact without deleting anything in Sansan.
+func (e *Engine) Notify(ctx context.Context, events []hubspot.WebhookEvent) error {
+	var save []*Link
+	for _, ev := range events {
+		id := ev.ContactID()
+		switch ev.SubscriptionType {
+		case "contact.merge":
+			for _, old := range ev.MergedObjectIDs {
+				oldID := strconv.FormatInt(old, 10)
+				if oldID == id {
+					continue
+				}
+				l, err := e.store.LinkByContact(ctx, oldID)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				} else if err != nil {
+					return wrapf(err, "syncer: notify")
+				}
+				if _, err := e.store.LinkByContact(ctx, id); err == nil {
+					// The survivor has its own link: the merged one loses
+					// its contact and will be matched again by email.
+					l.ContactID = ""
+				} else {
+					l.ContactID = id
+				}
+				save = append(save, l)
+			}
+		case "contact.deletion", "contact.privacyDeletion":
+			l, err := e.store.LinkByContact(ctx, id)
+			if err == nil {
+				l.ContactID = ""
+				save = append(save, l)
+			}
+			continue
+		}
+		e.mu.Lock()
+		e.notified[id] = true
+		e.mu.Unlock()
+	}
+	if len(save) > 0 && !e.cfg.DryRun {
+		if err := e.store.PutLinks(ctx, save); err != nil {
+			return wrapf(err, "syncer: notify")
+		}
+	}
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// syncNotified processes contacts queued by Notify.
+func (p *pass) syncNotified(ctx context.Context) error {
+	e := p.e
+	e.mu.Lock()
+	ids := slices.Sorted(maps.Keys(e.notified))
+	e.notified = map[string]bool{}
+	e.mu.Unlock()
+	for chunk := range slices.Chunk(ids, batchSize) {
+		res, _, err := e.cfg.HubSpot.Contacts.BatchRead(ctx, chunk, &hubspot.BatchReadOptions{Properties: p.contactProperties()})
+		if err != nil {
+			e.requeue(chunk)
+			return wrapf(err, "syncer: read notified contacts")
+		}
+		var cs []*hubspot.Contact
+		for _, o := range res.Outcomes {
+			if o.Err == nil && o.Contact != nil {
+				cs = append(cs, o.Contact)
+			}
+		}
+		if err := p.processContacts(ctx, cs); err != nil {
+			e.requeue(chunk)
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) requeue(ids []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range ids {
+		e.notified[id] = true
+	}
+}

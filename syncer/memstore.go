@@ -1,0 +1,184 @@
+package syncer
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MemoryStore is a Store held in memory, safe for concurrent use. It loses
+// everything when the process exits, so it suits tests, demos and dry runs;
+// services should use a durable Store.
+type MemoryStore struct {
+	mu          sync.RWMutex
+	byPerson    map[string]*Link
+	byEmail     map[string]map[string]struct{} // email -> person ids
+	byContact   map[string]string              // contact id -> person id
+	checkpoints map[string]Checkpoint
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{
+		byPerson:    make(map[string]*Link),
+		byEmail:     make(map[string]map[string]struct{}),
+		byContact:   make(map[string]string),
+		checkpoints: make(map[string]Checkpoint),
+	}
+}
+
+// LinksByPerson implements Store.
+func (m *MemoryStore) LinksByPerson(ctx context.Context, personIDs []string) (map[string]*Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]*Link, len(personIDs))
+	for _, id := range personIDs {
+		if l, ok := m.byPerson[id]; ok {
+			out[id] = l.Clone()
+		}
+	}
+	return out, nil
+}
+
+// LinksByEmail implements Store.
+func (m *MemoryStore) LinksByEmail(ctx context.Context, emails []string) (map[string][]*Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string][]*Link)
+	for _, e := range emails {
+		if e == "" {
+			continue
+		}
+		if _, done := out[e]; done {
+			continue
+		}
+		for pid := range m.byEmail[e] {
+			out[e] = append(out[e], m.byPerson[pid].Clone())
+		}
+	}
+	return out, nil
+}
+
+// LinkByContact implements Store.
+func (m *MemoryStore) LinkByContact(ctx context.Context, contactID string) (*Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	pid, ok := m.byContact[contactID]
+	if !ok || contactID == "" {
+		return nil, ErrNotFound
+	}
+	return m.byPerson[pid].Clone(), nil
+}
+
+// PutLinks implements Store.
+func (m *MemoryStore) PutLinks(ctx context.Context, links []*Link) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range links {
+		if l == nil || l.PersonID == "" {
+			continue
+		}
+		if old, ok := m.byPerson[l.PersonID]; ok {
+			m.unindex(old)
+		}
+		c := l.Clone()
+		m.byPerson[c.PersonID] = c
+		if c.Email != "" {
+			set := m.byEmail[c.Email]
+			if set == nil {
+				set = make(map[string]struct{})
+				m.byEmail[c.Email] = set
+			}
+			set[c.PersonID] = struct{}{}
+		}
+		if c.ContactID != "" {
+			m.byContact[c.ContactID] = c.PersonID
+		}
+	}
+	return nil
+}
+
+func (m *MemoryStore) unindex(l *Link) {
+	if set := m.byEmail[l.Email]; set != nil {
+		delete(set, l.PersonID)
+		if len(set) == 0 {
+			delete(m.byEmail, l.Email)
+		}
+	}
+	if m.byContact[l.ContactID] == l.PersonID {
+		delete(m.byContact, l.ContactID)
+	}
+}
+
+// LinksToRetry implements Store.
+func (m *MemoryStore) LinksToRetry(ctx context.Context, now time.Time, limit int) ([]*Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []*Link
+	for _, l := range m.byPerson {
+		if l.State == StateFailing && !l.NextRetry.After(now) {
+			out = append(out, l.Clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b *Link) int {
+		if c := a.NextRetry.Compare(b.NextRetry); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PersonID, b.PersonID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Checkpoint implements Store.
+func (m *MemoryStore) Checkpoint(ctx context.Context, stream string) (Checkpoint, error) {
+	if err := ctx.Err(); err != nil {
+		return Checkpoint{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	cp, ok := m.checkpoints[stream]
+	if !ok {
+		return Checkpoint{}, ErrNotFound
+	}
+	return cp, nil
+}
+
+// PutCheckpoint implements Store.
+func (m *MemoryStore) PutCheckpoint(ctx context.Context, stream string, cp Checkpoint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checkpoints[stream] = cp
+	return nil
+}
+
+// Len returns the number of links stored.
+func (m *MemoryStore) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.byPerson)
+}

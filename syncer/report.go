@@ -1,0 +1,165 @@
+package syncer
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Exclusion reasons recorded in Link.Reason and counted in
+// Report.ExcludedByReason.
+const (
+	ReasonNoEmail        = "no_email"        // the card has no email and the policy requires one
+	ReasonInvalidEmail   = "invalid_email"   // the email fails validation
+	ReasonDuplicateEmail = "duplicate_email" // another person with the same email wins
+	ReasonFiltered       = "filtered"        // a tag filter or predicate excluded it
+	ReasonDigitizing     = "digitizing"      // the card is still being digitized
+)
+
+// Failure categories recorded in Link.Reason for failing links and counted
+// in Report.FailedByCategory.
+const (
+	CategoryInvalidValue = "invalid_value" // HubSpot rejected a property value
+	CategoryConflict     = "conflict"      // the email belongs to another contact
+	CategoryNotFound     = "not_found"     // the linked record no longer exists
+	CategoryRateLimited  = "rate_limited"  // retries ran out on rate limits
+	CategoryMapping      = "mapping"       // the record could not be mapped
+	CategoryOther        = "other"         // anything else
+)
+
+// Report describes one pass. The five totals count records (Sansan persons
+// or HubSpot contacts) across all directions.
+type Report struct {
+	Created, Updated, Unchanged, Excluded, Failed int
+
+	// DryRun is true when the pass computed its plan without writing.
+	DryRun bool
+	// Initial is true when the pass was (or resumed) an initial sync.
+	Initial bool
+	// Started and Duration time the pass.
+	Started  time.Time
+	Duration time.Duration
+	// Accounts holds per-account, per-direction details, in config order.
+	Accounts []*AccountReport
+	// ExcludedByReason and FailedByCategory break down Excluded and Failed.
+	ExcludedByReason map[string]int
+	FailedByCategory map[string]int
+	// Failures lists failing records (at most MaxReportedFailures).
+	Failures []Failure
+	// APICalls counts HTTP requests sent per service during the pass,
+	// retries included: "sansan" and "hubspot".
+	APICalls map[string]int64
+	// SansanChangesNotApplied lists contact ids whose HubSpot changes would
+	// need a Sansan card update, which the Sansan API does not offer.
+	SansanChangesNotApplied []string
+}
+
+// MaxReportedFailures caps Report.Failures.
+const MaxReportedFailures = 100
+
+// AccountReport is the part of a Report for one account and direction.
+type AccountReport struct {
+	Account   string
+	Direction Direction
+	// Read counts records read from the source side.
+	Read                                          int
+	Created, Updated, Unchanged, Excluded, Failed int
+	ExcludedByReason                              map[string]int
+	FailedByCategory                              map[string]int
+}
+
+// Failure describes one record that failed in a pass.
+type Failure struct {
+	Account   string
+	Direction Direction
+	PersonID  string
+	CardID    string
+	ContactID string
+	Category  string
+	Message   string
+}
+
+func newReport(started time.Time, dry bool) *Report {
+	return &Report{
+		DryRun:           dry,
+		Started:          started,
+		ExcludedByReason: map[string]int{},
+		FailedByCategory: map[string]int{},
+		APICalls:         map[string]int64{},
+	}
+}
+
+func (r *Report) account(name string, d Direction) *AccountReport {
+	for _, a := range r.Accounts {
+		if a.Account == name && a.Direction == d {
+			return a
+		}
+	}
+	a := &AccountReport{Account: name, Direction: d, ExcludedByReason: map[string]int{}, FailedByCategory: map[string]int{}}
+	r.Accounts = append(r.Accounts, a)
+	return a
+}
+
+type outcome int
+
+const (
+	outCreated outcome = iota
+	outUpdated
+	outUnchanged
+	outExcluded
+	outFailed
+)
+
+// count records one record's outcome in both the totals and the account.
+func (r *Report) count(a *AccountReport, o outcome, detail string) {
+	switch o {
+	case outCreated:
+		r.Created++
+		a.Created++
+	case outUpdated:
+		r.Updated++
+		a.Updated++
+	case outUnchanged:
+		r.Unchanged++
+		a.Unchanged++
+	case outExcluded:
+		r.Excluded++
+		a.Excluded++
+		r.ExcludedByReason[detail]++
+		a.ExcludedByReason[detail]++
+	case outFailed:
+		r.Failed++
+		a.Failed++
+		r.FailedByCategory[detail]++
+		a.FailedByCategory[detail]++
+	}
+}
+
+func (r *Report) fail(f Failure) {
+	if len(r.Failures) < MaxReportedFailures {
+		r.Failures = append(r.Failures, f)
+	}
+}
+
+// String renders the report as a short multi-line summary.
+func (r *Report) String() string {
+	var b strings.Builder
+	mode := "pass"
+	if r.DryRun {
+		mode = "dry run"
+	}
+	fmt.Fprintf(&b, "%s: created %d, updated %d, unchanged %d, excluded %d, failed %d in %s\n",
+		mode, r.Created, r.Updated, r.Unchanged, r.Excluded, r.Failed, r.Duration.Round(time.Millisecond))
+	for _, k := range slices.Sorted(maps.Keys(r.ExcludedByReason)) {
+		fmt.Fprintf(&b, "  excluded %-16s %d\n", k, r.ExcludedByReason[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.FailedByCategory)) {
+		fmt.Fprintf(&b, "  failed   %-16s %d\n", k, r.FailedByCategory[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.APICalls)) {
+		fmt.Fprintf(&b, "  api calls %-15s %d\n", k, r.APICalls[k])
+	}
+	return b.String()
+}

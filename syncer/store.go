@@ -1,0 +1,139 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"time"
+)
+
+// ErrNotFound is returned by Store lookups that find nothing.
+var ErrNotFound = errors.New("syncer: not found")
+
+// LinkState is the sync state of one Sansan person.
+type LinkState string
+
+// Link states.
+const (
+	// StateInSync means the contact holds the person's mapped values.
+	StateInSync LinkState = "in_sync"
+	// StateExcluded means the person is deliberately not synced; Reason says why.
+	StateExcluded LinkState = "excluded"
+	// StateFailing means the last write failed; Reason holds the error category
+	// and NextRetry when the engine tries again.
+	StateFailing LinkState = "failing"
+)
+
+// Link ties one Sansan person to one HubSpot contact and remembers what was
+// last synced, so unchanged records cost no API call, echoes of the engine's
+// own writes are recognised, and health can be reported.
+//
+// Links are keyed by PersonID: all cards of a person share it, and the same
+// person seen through two accounts of one tenant is one link.
+type Link struct {
+	// PersonID is the Sansan person id (the key).
+	PersonID string
+	// Account is the name of the account the person was last read through.
+	Account string
+	// CardID is the person's head card when last synced.
+	CardID string
+	// ContactID is the HubSpot contact id; empty until a contact is written.
+	ContactID string
+	// Email is the normalized email, the dedup key; empty when the card has none.
+	Email string
+	// Rank orders persons sharing an email: the greatest rank owns the contact.
+	Rank Rank
+	// Values are the mapped property values last written to (or read from)
+	// HubSpot, by property name.
+	Values map[string]string
+	// Remote holds HubSpot-side values, by property, that changed since
+	// Values was synced and were not applied to Sansan (two-way sync);
+	// RemoteAt is the contact's last modification when they were seen.
+	Remote   map[string]string
+	RemoteAt time.Time
+	// State, Reason and Message describe the current sync state.
+	State   LinkState
+	Reason  string
+	Message string
+	// Attempts counts consecutive failures; NextRetry is when a failing link
+	// is tried again.
+	Attempts  int
+	NextRetry time.Time
+	// Origin says which side created the pair: "sansan" when the contact was
+	// made from a card, "hubspot" when the card was registered from a contact.
+	Origin string
+	// UpdatedAt is when the link was last written.
+	UpdatedAt time.Time
+}
+
+// Rank orders cards that share an email. A greater rank wins: newest
+// exchange date, then newest update time, then greatest card id, so the
+// choice is the same on every pass and on every machine.
+type Rank struct {
+	ExchangeDate string    // YYYY-MM-DD or ""
+	UpdatedTime  time.Time // card update time
+	CardID       string
+}
+
+// Less reports whether r ranks below o.
+func (r Rank) Less(o Rank) bool {
+	if r.ExchangeDate != o.ExchangeDate {
+		return r.ExchangeDate < o.ExchangeDate
+	}
+	if !r.UpdatedTime.Equal(o.UpdatedTime) {
+		return r.UpdatedTime.Before(o.UpdatedTime)
+	}
+	return r.CardID < o.CardID
+}
+
+// Clone returns a deep copy of l.
+func (l *Link) Clone() *Link {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	c.Values = maps.Clone(l.Values)
+	c.Remote = maps.Clone(l.Remote)
+	return &c
+}
+
+// Checkpoint records how far a stream has been read. Since is where the next
+// pass starts (minus the overlap). While a pass is in progress, Until is its
+// upper bound and Cursor the position inside it, so an interrupted pass
+// resumes where it stopped instead of starting over.
+type Checkpoint struct {
+	Since  time.Time
+	Until  time.Time
+	Cursor string
+	// Complete is true once at least one pass has finished: the initial sync
+	// is done.
+	Complete bool
+}
+
+// Store persists links and checkpoints. Implementations must be safe for
+// concurrent use; all methods take a context first and return ctx.Err()
+// promptly once it is done. Values passed in and returned are copies: the
+// caller may modify them freely.
+//
+// Run [github.com/cardbridge/sansanhubspot/syncer/storetest.Run] against any
+// implementation to check these contracts.
+type Store interface {
+	// LinksByPerson returns the links of the given persons, keyed by person
+	// id; persons without a link are absent from the map.
+	LinksByPerson(ctx context.Context, personIDs []string) (map[string]*Link, error)
+	// LinksByEmail returns every link whose Email is one of emails, keyed by
+	// email; emails without links are absent.
+	LinksByEmail(ctx context.Context, emails []string) (map[string][]*Link, error)
+	// LinkByContact returns the link that holds contactID, or ErrNotFound.
+	LinkByContact(ctx context.Context, contactID string) (*Link, error)
+	// PutLinks creates or replaces links by PersonID, atomically as a batch:
+	// after an error none or all of them are stored.
+	PutLinks(ctx context.Context, links []*Link) error
+	// LinksToRetry returns up to limit links in StateFailing whose NextRetry
+	// is not after now, earliest NextRetry first.
+	LinksToRetry(ctx context.Context, now time.Time, limit int) ([]*Link, error)
+	// Checkpoint returns the checkpoint of a stream, or ErrNotFound.
+	Checkpoint(ctx context.Context, stream string) (Checkpoint, error)
+	// PutCheckpoint stores the checkpoint of a stream.
+	PutCheckpoint(ctx context.Context, stream string, cp Checkpoint) error
+}
