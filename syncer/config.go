@@ -117,6 +117,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Progress, when set, is called as records are read and written.
 	Progress func(Progress)
+	// OnPass, when set, is called after every pass with its report (nil
+	// only if the pass could not start) and error, e.g. to export metrics
+	// from Run.
+	OnPass func(*Report, error)
 	// Now returns the current time (time.Now when nil); tests inject a clock.
 	Now func() time.Time
 }

@@ -103,6 +103,9 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	}
 	err = p.run(ctx)
 	p.finish()
+	if e.cfg.OnPass != nil {
+		e.cfg.OnPass(p.rep, err)
+	}
 	if err != nil {
 		e.log.ErrorContext(ctx, "sync pass failed", "error", err, "direction", e.cfg.Direction.String())
 		return p.rep, err

@@ -251,6 +251,10 @@ func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A done ctx sends nothing; transports differ in whether they notice.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	limiter := c.cfg.Limiter
 	if call.Limiter != nil {
 		limiter = call.Limiter
