@@ -253,6 +253,21 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 		}
 		return nil, wrapf(err, "syncer: register card")
 	}
+	if card == nil || card.ID == "" {
+		// Registered, but the answer did not say as what: find it by email
+		// now rather than register again on the next pass.
+		found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
+		if err != nil {
+			return nil, wrapf(err, "syncer: find registered card")
+		}
+		if len(found) == 0 {
+			p.rep.count(ar, outFailed, CategoryOther)
+			p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryOther,
+				Message: "sansan accepted the card but it cannot be found yet; the next pass links it"})
+			return nil, nil
+		}
+		card = found[0]
+	}
 	l.PersonID, l.CardID, l.Rank = card.PersonID, card.ID, rankOf(card)
 	if l.PersonID == "" {
 		l.PersonID = "card:" + card.ID

@@ -1,0 +1,348 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Webhook request headers.
+const (
+	HeaderSignatureV3      = "X-HubSpot-Signature-v3"
+	HeaderSignature        = "X-HubSpot-Signature"
+	HeaderSignatureVersion = "X-HubSpot-Signature-Version"
+	HeaderRequestTimestamp = "X-HubSpot-Request-Timestamp"
+)
+
+// MaxWebhookAge is how far a v3 request timestamp may be from now.
+const MaxWebhookAge = 5 * time.Minute
+
+// DefaultMaxWebhookBody caps webhook bodies read by WebhookHandler (HubSpot
+// sends at most 100 events per request).
+const DefaultMaxWebhookBody = 1 << 20
+
+var (
+	// ErrInvalidSignature reports a missing or wrong webhook signature.
+	ErrInvalidSignature = errors.New("hubspot: invalid webhook signature")
+	// ErrStaleTimestamp reports a v3 request timestamp that is missing,
+	// malformed or more than MaxWebhookAge away from now (a replay).
+	ErrStaleTimestamp = errors.New("hubspot: webhook timestamp outside the allowed window")
+)
+
+// signatureURIDecoder undoes the escapes HubSpot decodes before signing.
+var signatureURIDecoder = func() *strings.Replacer {
+	pairs := []string{"3A", ":", "2F", "/", "3F", "?", "40", "@", "21", "!", "24", "$", "27", "'", "28", "(", "29", ")", "2A", "*", "2C", ",", "3B", ";"}
+	var args []string
+	for i := 0; i < len(pairs); i += 2 {
+		args = append(args, "%"+pairs[i], pairs[i+1], "%"+strings.ToLower(pairs[i]), pairs[i+1])
+	}
+	return strings.NewReplacer(args...)
+}()
+
+// SignatureV3 computes the X-HubSpot-Signature-v3 value: the standard
+// base64 of HMAC-SHA256, keyed by the app's client secret, over method +
+// uri + body + timestamp, where uri is the full URL HubSpot called
+// ("https://host/path?query") with %3A, %2F, %3F, %40, %21, %24, %27, %28,
+// %29, %2A, %2C and %3B decoded.
+func SignatureV3(clientSecret, method, uri string, body []byte, timestamp string) string {
+	mac := hmac.New(sha256.New, []byte(clientSecret))
+	mac.Write([]byte(method))
+	mac.Write([]byte(signatureURIDecoder.Replace(uri)))
+	mac.Write(body)
+	mac.Write([]byte(timestamp))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// SignatureV1 computes the legacy v1 X-HubSpot-Signature: hex SHA-256 of
+// client secret + body.
+func SignatureV1(clientSecret string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(clientSecret))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SignatureV2 computes the legacy v2 X-HubSpot-Signature: hex SHA-256 of
+// client secret + method + uri + body.
+func SignatureV2(clientSecret, method, uri string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(clientSecret))
+	h.Write([]byte(method))
+	h.Write([]byte(uri))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ValidateSignatureV3 checks a v3 signature: the timestamp (epoch
+// milliseconds) must be within MaxWebhookAge of now ([ErrStaleTimestamp]
+// otherwise) and the signature must match in constant time
+// ([ErrInvalidSignature] otherwise). body must be the raw bytes received.
+func ValidateSignatureV3(clientSecret, method, uri string, body []byte, timestamp, signature string, now time.Time) error {
+	if clientSecret == "" {
+		return errors.New("hubspot: empty client secret")
+	}
+	ms, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: malformed timestamp", ErrStaleTimestamp)
+	}
+	if d := now.Sub(time.UnixMilli(ms)); d > MaxWebhookAge || d < -MaxWebhookAge {
+		return fmt.Errorf("%w: timestamp is %v from now", ErrStaleTimestamp, d.Round(time.Second))
+	}
+	if signature == "" {
+		return fmt.Errorf("%w: missing %s header", ErrInvalidSignature, HeaderSignatureV3)
+	}
+	want := SignatureV3(clientSecret, method, uri, body, timestamp)
+	if !hmac.Equal([]byte(want), []byte(signature)) {
+		return ErrInvalidSignature
+	}
+	return nil
+}
+
+// WebhookURL returns the URL HubSpot called to deliver r, as the v3
+// signature covers it: https (HubSpot only calls https targets, so a plain
+// http request arrived through a TLS-terminating proxy), r.Host and the
+// request URI. Use your own function in WebhookHandler.URL when a proxy
+// rewrites the host or path.
+func WebhookURL(r *http.Request) string {
+	return "https://" + r.Host + r.URL.RequestURI()
+}
+
+// VerifySignatureV3 verifies the X-HubSpot-Signature-v3 and
+// X-HubSpot-Request-Timestamp headers of r against body (the raw bytes
+// read from r.Body), the app's client secret and now, using WebhookURL(r)
+// as the signed URI. See ValidateSignatureV3 for the errors.
+func VerifySignatureV3(r *http.Request, body []byte, clientSecret string, now time.Time) error {
+	return ValidateSignatureV3(clientSecret, r.Method, WebhookURL(r), body,
+		r.Header.Get(HeaderRequestTimestamp), r.Header.Get(HeaderSignatureV3), now)
+}
+
+// verifyLegacy checks a v1 or v2 X-HubSpot-Signature.
+func verifyLegacy(r *http.Request, uri string, body []byte, clientSecret string) error {
+	sig := r.Header.Get(HeaderSignature)
+	if sig == "" {
+		return fmt.Errorf("%w: no signature header", ErrInvalidSignature)
+	}
+	var want string
+	switch strings.ToLower(r.Header.Get(HeaderSignatureVersion)) {
+	case "v1", "":
+		want = SignatureV1(clientSecret, body)
+	case "v2":
+		want = SignatureV2(clientSecret, r.Method, uri, body)
+	default:
+		return fmt.Errorf("%w: unsupported signature version", ErrInvalidSignature)
+	}
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
+		return ErrInvalidSignature
+	}
+	return nil
+}
+
+// ParseWebhookEvents decodes a webhook body: a JSON array of events.
+// Numeric IDs are accepted as JSON numbers or numeric strings.
+func ParseWebhookEvents(body []byte) ([]WebhookEvent, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return nil, errors.New("hubspot: webhook body is not a json array")
+	}
+	var events []WebhookEvent
+	if err := json.Unmarshal(trimmed, &events); err != nil {
+		return nil, fmt.Errorf("hubspot: decode webhook events: %w", err)
+	}
+	return events, nil
+}
+
+// flexInt decodes a JSON number or numeric string into an int64.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(data []byte) error {
+	s := string(bytes.TrimSpace(data))
+	if s == "null" {
+		return nil
+	}
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = strings.TrimSpace(unq)
+		if s == "" {
+			*f = 0
+			return nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*f = flexInt(n)
+		return nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+		return fmt.Errorf("hubspot: %q is not an integer", s)
+	}
+	*f = flexInt(v)
+	return nil
+}
+
+type webhookEventAlias WebhookEvent
+
+type webhookEventWire struct {
+	webhookEventAlias
+	EventID         flexInt         `json:"eventId"`
+	SubscriptionID  flexInt         `json:"subscriptionId"`
+	PortalID        flexInt         `json:"portalId"`
+	AppID           flexInt         `json:"appId"`
+	OccurredAt      flexInt         `json:"occurredAt"`
+	AttemptNumber   flexInt         `json:"attemptNumber"`
+	ObjectID        flexInt         `json:"objectId"`
+	PrimaryObjectID flexInt         `json:"primaryObjectId"`
+	MergedObjectIDs []flexInt       `json:"mergedObjectIds"`
+	NewObjectID     flexInt         `json:"newObjectId"`
+	FromObjectID    flexInt         `json:"fromObjectId"`
+	ToObjectID      flexInt         `json:"toObjectId"`
+	ObjectTypeID    json.RawMessage `json:"objectTypeId"`
+}
+
+// UnmarshalJSON decodes an event, converting occurredAt from epoch
+// milliseconds and accepting IDs as numbers or numeric strings.
+func (e *WebhookEvent) UnmarshalJSON(data []byte) error {
+	var w webhookEventWire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*e = WebhookEvent(w.webhookEventAlias)
+	e.EventID, e.SubscriptionID, e.PortalID, e.AppID = int64(w.EventID), int64(w.SubscriptionID), int64(w.PortalID), int64(w.AppID)
+	e.AttemptNumber = int(w.AttemptNumber)
+	e.ObjectID, e.PrimaryObjectID, e.NewObjectID = int64(w.ObjectID), int64(w.PrimaryObjectID), int64(w.NewObjectID)
+	e.FromObjectID, e.ToObjectID = int64(w.FromObjectID), int64(w.ToObjectID)
+	e.MergedObjectIDs = nil
+	for _, id := range w.MergedObjectIDs {
+		e.MergedObjectIDs = append(e.MergedObjectIDs, int64(id))
+	}
+	e.OccurredAt = time.Time{}
+	if w.OccurredAt != 0 {
+		e.OccurredAt = time.UnixMilli(int64(w.OccurredAt)).UTC()
+	}
+	e.ObjectTypeID = ""
+	if len(w.ObjectTypeID) > 0 && string(w.ObjectTypeID) != "null" {
+		var s string
+		if json.Unmarshal(w.ObjectTypeID, &s) != nil {
+			s = string(w.ObjectTypeID) // a bare number
+		}
+		e.ObjectTypeID = s
+	}
+	return nil
+}
+
+// MarshalJSON encodes an event in HubSpot's wire form (occurredAt in epoch
+// milliseconds).
+func (e WebhookEvent) MarshalJSON() ([]byte, error) {
+	var ms int64
+	if !e.OccurredAt.IsZero() {
+		ms = e.OccurredAt.UnixMilli()
+	}
+	return json.Marshal(struct {
+		webhookEventAlias
+		OccurredAt int64 `json:"occurredAt"`
+	}{webhookEventAlias(e), ms})
+}
+
+// WebhookHandler is an http.Handler that receives HubSpot webhook
+// deliveries: it caps the body, verifies the v3 signature and timestamp,
+// parses the events and passes them to Handle, answering 204 when Handle
+// returns nil. HubSpot waits at most 5 s for an answer and retries on any
+// failure, so Handle should only enqueue the events; a Handle error answers
+// 500, which makes HubSpot deliver them again.
+//
+// Responses: 405 for non-POST, 413 for a body over MaxBodyBytes, 401 for a
+// bad signature or stale timestamp, 400 for a body that is not an event
+// array.
+type WebhookHandler struct {
+	// ClientSecret is the app's client secret (required).
+	ClientSecret string
+	// Handle receives the events of each verified delivery (required).
+	Handle func(ctx context.Context, events []WebhookEvent) error
+	// MaxBodyBytes caps the body (DefaultMaxWebhookBody when 0).
+	MaxBodyBytes int64
+	// Now returns the current time (time.Now when nil).
+	Now func() time.Time
+	// URL returns the URL HubSpot signed (WebhookURL when nil).
+	URL func(r *http.Request) string
+	// AllowLegacySignatures accepts the v1/v2 X-HubSpot-Signature when no
+	// v3 signature is present. Legacy signatures carry no timestamp, so
+	// replays cannot be detected; leave it off unless you need it.
+	AllowLegacySignatures bool
+	// Logger receives one line per rejected request (discarded when nil).
+	Logger *slog.Logger
+}
+
+// ServeHTTP implements http.Handler.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := h.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx := r.Context()
+	if h.ClientSecret == "" || h.Handle == nil {
+		log.ErrorContext(ctx, "hubspot webhook handler misconfigured")
+		http.Error(w, "webhook handler misconfigured", http.StatusInternalServerError)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	limit := h.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxWebhookBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	uri := WebhookURL(r)
+	if h.URL != nil {
+		uri = h.URL(r)
+	}
+	if r.Header.Get(HeaderSignatureV3) != "" || !h.AllowLegacySignatures {
+		err = ValidateSignatureV3(h.ClientSecret, r.Method, uri, body,
+			r.Header.Get(HeaderRequestTimestamp), r.Header.Get(HeaderSignatureV3), now)
+	} else {
+		err = verifyLegacy(r, uri, body, h.ClientSecret)
+	}
+	if err != nil {
+		log.WarnContext(ctx, "rejected hubspot webhook", "error", err)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
+	events, err := ParseWebhookEvents(body)
+	if err != nil {
+		log.WarnContext(ctx, "unparsable hubspot webhook", "error", err)
+		http.Error(w, "invalid events", http.StatusBadRequest)
+		return
+	}
+	if err := h.Handle(ctx, events); err != nil {
+		log.ErrorContext(ctx, "hubspot webhook events not handled", "error", err, "events", len(events))
+		http.Error(w, "events not handled", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

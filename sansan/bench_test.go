@@ -1,0 +1,34 @@
+package sansan
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// BenchmarkDecodeCardPage measures decoding a full page of 300 cards, the
+// largest page a sync pass requests.
+func BenchmarkDecodeCardPage(b *testing.B) {
+	var fx struct{ Data []json.RawMessage }
+	if err := json.Unmarshal(fixture(b, "bizcards_page1.json"), &fx); err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"data":[`)
+	for i := range MaxLimit {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(fx.Data[i%len(fx.Data)])
+	}
+	buf.WriteString(`],"hasMore":true,"nextPageToken":"t"}`)
+	body := buf.Bytes()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var p page[BizCard]
+		if err := json.Unmarshal(body, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

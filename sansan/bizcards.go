@@ -1,0 +1,345 @@
+package sansan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"iter"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cardbridge/sansanhubspot/internal/apiclient"
+)
+
+// BizCardsService reads and registers business cards.
+type BizCardsService service
+
+// ListBizCardsOptions selects the cards of [BizCardsService.List]: those
+// updated in [UpdatedFrom, UpdatedTo], which are required.
+type ListBizCardsOptions struct {
+	// UpdatedFrom is the start of the update window (required). It is sent
+	// in JST to the second, e.g. 2024-04-01T09:00:00+09:00.
+	UpdatedFrom time.Time
+	// UpdatedTo is the end of the update window (required, after UpdatedFrom).
+	UpdatedTo time.Time
+	// Range selects whose cards: the server's default is [RangeMe], only
+	// the key owner's; use [RangeAll] for every card the owner may see.
+	Range Range
+	// EntryStatus filters by digitization state; several values are ORed.
+	EntryStatus []EntryStatus
+	// IncludePastBizCards also returns older cards of the same person
+	// (by default only each person's latest card is returned).
+	IncludePastBizCards bool
+	// IncludeTags fills each card's Tags.
+	IncludeTags bool
+	// OrderBy is the sort key.
+	OrderBy OrderBy
+	// OrderDirection is the sort direction.
+	OrderDirection OrderDirection
+	// Limit is the page size, at most [MaxLimit]; 0 leaves the server's
+	// default (100).
+	Limit int
+	// NextPageToken continues from a previous page's
+	// [Response.NextPageToken]; empty starts at the first page.
+	NextPageToken string
+}
+
+func (o *ListBizCardsOptions) clone() ListBizCardsOptions {
+	if o == nil {
+		return ListBizCardsOptions{}
+	}
+	c := *o
+	c.EntryStatus = slices.Clone(o.EntryStatus)
+	return c
+}
+
+func (o *ListBizCardsOptions) values() (url.Values, error) {
+	if o == nil {
+		return nil, invalid("options with UpdatedFrom and UpdatedTo are required")
+	}
+	if o.UpdatedFrom.IsZero() || o.UpdatedTo.IsZero() {
+		return nil, invalid("UpdatedFrom and UpdatedTo are required")
+	}
+	if !o.UpdatedTo.Truncate(time.Second).After(o.UpdatedFrom.Truncate(time.Second)) {
+		return nil, invalid("UpdatedTo must be at least one second after UpdatedFrom")
+	}
+	q := url.Values{}
+	q.Set("updatedFrom", formatQueryTime(o.UpdatedFrom))
+	q.Set("updatedTo", formatQueryTime(o.UpdatedTo))
+	setString(q, "range", o.Range)
+	addAll(q, "entryStatus", o.EntryStatus)
+	setBool(q, "includePastBizCards", o.IncludePastBizCards)
+	setBool(q, "includeTags", o.IncludeTags)
+	setString(q, "orderBy", o.OrderBy)
+	setString(q, "orderDirection", o.OrderDirection)
+	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// List returns one page of the cards updated in the window of opts. The
+// returned Response carries the token of the next page, which callers that
+// checkpoint their progress store; [BizCardsService.ListIter] walks all pages.
+//
+// Sansan API docs: GET /bizCards
+func (s *BizCardsService) List(ctx context.Context, opts *ListBizCardsOptions) ([]*BizCard, *Response, error) {
+	q, err := opts.values()
+	if err != nil {
+		return nil, nil, err
+	}
+	return getPage[BizCard](ctx, s.client, "bizCards", q)
+}
+
+// ListIter returns an iterator over every card of [BizCardsService.List],
+// starting at opts.NextPageToken. It sends no request until ranged over,
+// copies opts (later changes have no effect), stops requesting as soon as
+// the loop breaks, and yields at most one error, after which it stops.
+//
+// Sansan API docs: GET /bizCards
+func (s *BizCardsService) ListIter(ctx context.Context, opts *ListBizCardsOptions) iter.Seq2[*BizCard, error] {
+	base := opts.clone()
+	return paginate(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]*BizCard, *Response, error) {
+		o := base
+		o.NextPageToken = token
+		return s.List(ctx, &o)
+	})
+}
+
+// SearchBizCardsOptions are the conditions of [BizCardsService.Search]. All
+// are optional and combine with AND; no condition with [RangeAll] returns
+// every visible card.
+type SearchBizCardsOptions struct {
+	// CompanyName matches part of the company name.
+	CompanyName string
+	// Name matches the start of the full name (last name then first name,
+	// written without a space).
+	Name string
+	// Email matches the e-mail address exactly.
+	Email string
+	// Tel matches part of the phone number (digits and hyphens).
+	Tel string
+	// Mobile matches part of the mobile number.
+	Mobile string
+	// TagIDs selects cards with any of these tags.
+	TagIDs []string
+	// Range selects whose cards (server default [RangeMe]).
+	Range Range
+	// EntryStatus filters by digitization state.
+	EntryStatus []EntryStatus
+	// IncludePastBizCards also returns older cards of the same person.
+	IncludePastBizCards bool
+	// IncludeTags fills each card's Tags.
+	IncludeTags bool
+	// OrderBy is the sort key ([OrderByRegisteredAt] or [OrderByUpdatedAt]).
+	OrderBy OrderBy
+	// OrderDirection is the sort direction.
+	OrderDirection OrderDirection
+	// Limit is the page size, at most [MaxLimit]; 0 leaves the server's default.
+	Limit int
+	// NextPageToken continues from a previous page.
+	NextPageToken string
+}
+
+func (o *SearchBizCardsOptions) clone() SearchBizCardsOptions {
+	if o == nil {
+		return SearchBizCardsOptions{}
+	}
+	c := *o
+	c.TagIDs = slices.Clone(o.TagIDs)
+	c.EntryStatus = slices.Clone(o.EntryStatus)
+	return c
+}
+
+func (o *SearchBizCardsOptions) values() (url.Values, error) {
+	q := url.Values{}
+	if o == nil {
+		return q, nil
+	}
+	setString(q, "companyName", o.CompanyName)
+	setString(q, "name", o.Name)
+	setString(q, "email", o.Email)
+	setString(q, "tel", o.Tel)
+	setString(q, "mobile", o.Mobile)
+	addAll(q, "tagId", o.TagIDs)
+	setString(q, "range", o.Range)
+	addAll(q, "entryStatus", o.EntryStatus)
+	setBool(q, "includePastBizCards", o.IncludePastBizCards)
+	setBool(q, "includeTags", o.IncludeTags)
+	setString(q, "orderBy", o.OrderBy)
+	setString(q, "orderDirection", o.OrderDirection)
+	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// Search returns one page of the cards matching opts (nil = no condition).
+//
+// Sansan API docs: GET /bizCards/search
+func (s *BizCardsService) Search(ctx context.Context, opts *SearchBizCardsOptions) ([]*BizCard, *Response, error) {
+	q, err := opts.values()
+	if err != nil {
+		return nil, nil, err
+	}
+	return getPage[BizCard](ctx, s.client, "bizCards/search", q)
+}
+
+// SearchIter returns an iterator over every card of [BizCardsService.Search],
+// with the same laziness and error rules as [BizCardsService.ListIter].
+//
+// Sansan API docs: GET /bizCards/search
+func (s *BizCardsService) SearchIter(ctx context.Context, opts *SearchBizCardsOptions) iter.Seq2[*BizCard, error] {
+	base := opts.clone()
+	return paginate(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]*BizCard, *Response, error) {
+		o := base
+		o.NextPageToken = token
+		return s.Search(ctx, &o)
+	})
+}
+
+// Get returns the card with the given id. An unknown id is an error matching
+// [ErrNotFound].
+//
+// Sansan API docs: GET /bizCards/{id}
+func (s *BizCardsService) Get(ctx context.Context, id string) (*BizCard, *Response, error) {
+	path, err := pathFor("bizCards/%s", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out item[BizCard]
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Out: &out})
+	if err != nil {
+		return nil, resp, err
+	}
+	return &out.V, resp, nil
+}
+
+// Image returns the image of the card with the given id (JPEG bytes). A
+// successful response that is not an image (for example JSON) is an error.
+//
+// Sansan API docs: GET /bizCards/{id}/image
+func (s *BizCardsService) Image(ctx context.Context, id string) ([]byte, *Response, error) {
+	path, err := pathFor("bizCards/%s/image", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	resp, err := s.client.do(ctx, apiclient.Call{
+		Method: http.MethodGet,
+		Path:   path,
+		Header: http.Header{"Accept": {"image/*"}},
+		Out:    &buf,
+	})
+	if err != nil {
+		return nil, resp, err
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		if !strings.HasPrefix(mt, "image/") && mt != "application/octet-stream" {
+			return nil, resp, fmt.Errorf("sansan: GET %s: expected an image, got content type %q", path, mt)
+		}
+	}
+	return buf.Bytes(), resp, nil
+}
+
+// Tags returns one page of the tags attached to the card with the given id
+// (opts may be nil).
+//
+// Sansan API docs: GET /bizCards/{id}/tags
+func (s *BizCardsService) Tags(ctx context.Context, id string, opts *ListOptions) ([]*Tag, *Response, error) {
+	path, err := pathFor("bizCards/%s/tags", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	if opts != nil {
+		if err := setPage(q, opts.Limit, opts.NextPageToken); err != nil {
+			return nil, nil, err
+		}
+	}
+	return getPage[Tag](ctx, s.client, path, q)
+}
+
+// TagsIter returns an iterator over every tag of the card with the given id,
+// with the same rules as [BizCardsService.ListIter].
+//
+// Sansan API docs: GET /bizCards/{id}/tags
+func (s *BizCardsService) TagsIter(ctx context.Context, id string, opts *ListOptions) iter.Seq2[*Tag, error] {
+	var base ListOptions
+	if opts != nil {
+		base = *opts
+	}
+	return paginate(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]*Tag, *Response, error) {
+		o := base
+		o.NextPageToken = token
+		return s.Tags(ctx, id, &o)
+	})
+}
+
+// validate applies the documented limits of POST /bizCards.
+func (r *RegisterBizCardRequest) validate() error {
+	if r == nil {
+		return invalid("register request is nil")
+	}
+	if runeLen(r.CompanyName) == 0 && runeLen(r.LastName) == 0 && runeLen(r.FirstName) == 0 {
+		return invalid("one of CompanyName, LastName and FirstName is required")
+	}
+	limits := []struct {
+		name string
+		v    *string
+		max  int
+	}{
+		{"LastName", r.LastName, 250},
+		{"FirstName", r.FirstName, 250},
+		{"PostalCode", r.PostalCode, 10},
+		{"Memo", r.Memo, 2000},
+	}
+	for _, l := range limits {
+		if n := runeLen(l.v); n > l.max {
+			return invalid("%s has %d characters, more than %d", l.name, n, l.max)
+		}
+	}
+	if len(r.TagIDs) > 15 {
+		return invalid("%d tag ids, more than 15", len(r.TagIDs))
+	}
+	if slices.Contains(r.TagIDs, "") {
+		return invalid("empty tag id")
+	}
+	return nil
+}
+
+// Register creates a card from structured data (名刺データ登録API, which does
+// not consume the digitization quota) and returns it as the server reports
+// it. The request is checked against the documented limits before it is
+// sent. It is never retried after a network error or a 5xx, since the card
+// may have been created; 429s, which the server refused, are retried.
+//
+// The response format is not documented: a {"item": card} envelope and a bare
+// card are both accepted, and an empty body returns a nil card with no error.
+// When the card was created but the body cannot be decoded, the error comes
+// with the 2xx Response, so callers can tell not to register it again.
+//
+// Sansan API docs: POST /bizCards
+func (s *BizCardsService) Register(ctx context.Context, req *RegisterBizCardRequest) (*BizCard, *Response, error) {
+	if err := req.validate(); err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodPost, Path: "bizCards", Body: req, Out: &buf})
+	if err != nil {
+		return nil, resp, err
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return nil, resp, nil
+	}
+	var out item[BizCard]
+	if err := apiclient.DecodeJSON(buf.Bytes(), &out); err != nil {
+		return nil, resp, fmt.Errorf("sansan: POST bizCards: %w", err)
+	}
+	return &out.V, resp, nil
+}

@@ -1,0 +1,90 @@
+// Package sansan is a typed client for the Sansan Open API, the business-card
+// service's REST API.
+//
+// Create one [Client] per API key and reach the API through its services:
+//
+//	c, err := sansan.NewClient(os.Getenv("SANSAN_API_KEY"))
+//	if err != nil { ... }
+//	me, _, err := c.Users.Me(ctx)                        // GET /me
+//	for card, err := range c.BizCards.ListIter(ctx, &sansan.ListBizCardsOptions{
+//		UpdatedFrom: since, UpdatedTo: time.Now(),
+//		Range:       sansan.RangeAll,                       // default is only the key owner's cards
+//		EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
+//		IncludeTags: true,
+//		Limit:       sansan.MaxLimit,
+//	}) {
+//		if err != nil { ... }
+//		fmt.Println(card.ID, sansan.Deref(card.CompanyName))
+//	}
+//
+// [BizCardsService] lists cards by update window ([BizCardsService.List]),
+// searches them ([BizCardsService.Search]), reads one card, its image and its
+// tags, and registers cards from structured data ([BizCardsService.Register]).
+// [PersonsService.Get] returns a person with their head card,
+// [TagsService.List] lists tags and [UsersService.Me] returns the key owner.
+//
+// The models follow the wire format: every text field of a [BizCard] is a
+// *string (nil for JSON null), times keep their +09:00 offset, the exchange
+// date is a civil [Date] that no time zone can shift, unknown fields are
+// ignored and [BizCard.Raw] keeps each card's JSON for fields added later.
+//
+// The API version is part of the base URL ([DefaultBaseURL] is v3.2); pin
+// another with [WithBaseURL].
+//
+// # Authentication
+//
+// Sansan issues one API key per user, in the admin screen (外部サービス連携 >
+// API). The key's owner's permissions decide what the API returns: to read
+// every card of the company with [RangeAll], the owner must be allowed to
+// see every card. [NewClient] rejects an empty or malformed key at once. The
+// key is sent only in the X-Sansan-Api-Key header, set on a clone of each
+// request; it never appears in URLs, and it is scrubbed from errors and log
+// records should a transport or server echo it. Partner applications also
+// send X-Sansan-App-Id, set with [WithAppID]; without it the header is
+// omitted. Redirects to another host are refused so the key cannot follow.
+//
+// # Pagination
+//
+// Every list has a page method and an iterator. The page method
+// ([BizCardsService.List], [BizCardsService.Search], [BizCardsService.Tags],
+// [TagsService.List]) returns one page and a [Response] whose NextPageToken
+// (empty on the last page) is passed back in the options' NextPageToken;
+// callers that must resume after a crash checkpoint that token. The Iter
+// methods ([BizCardsService.ListIter] and friends) return an
+// iter.Seq2[*T, error] that requests pages lazily, stops requesting when the
+// loop breaks, and yields at most one error, after which it ends. Cards are
+// paged 300 at a time at most ([MaxLimit]).
+//
+// # Rate limits and retries
+//
+// Sansan publishes no rate limit and sends no rate-limit or Retry-After
+// headers; public reports range from 300 requests per minute to 10 per
+// second per key. The client therefore paces itself with a token bucket of
+// [DefaultRateLimit] (5 requests per second, no burst), awaited before every
+// attempt, retries included; change it with [WithRateLimit].
+//
+// Failed attempts are retried per [RetryPolicy] ([DefaultRetryPolicy]: 4
+// attempts) with full-jitter exponential backoff. A 429 waits at least
+// RetryPolicy.RateLimitWait (30 s by default) because the server does not
+// say when the limit resets; network errors and 5xx responses are retried
+// for GET requests only, so POST /bizCards is never replayed after the
+// server may have acted on it. Other 4xx responses are final. A cancelled
+// context ends the wait at once with ctx.Err().
+//
+// # Errors
+//
+// A non-2xx response is an [*ErrorResponse] with the status, the message and
+// codes of Sansan's {"statusCode", "message", "error": [{"code"}]} body, and
+// the raw body. It matches [ErrBadRequest], [ErrUnauthorized],
+// [ErrNotFound] and [ErrRateLimited] with errors.Is:
+//
+//	card, _, err := c.BizCards.Get(ctx, id)
+//	switch {
+//	case errors.Is(err, sansan.ErrNotFound): // deleted or not visible
+//	case errors.Is(err, sansan.ErrUnauthorized): // bad or revoked key
+//	}
+//
+// Requests the client refuses to send (a missing required option, an empty
+// id) fail with [ErrInvalidArgument] before any I/O. Methods return the
+// [Response] even with an error when one was received.
+package sansan

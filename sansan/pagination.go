@@ -1,0 +1,172 @@
+package sansan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cardbridge/sansanhubspot/internal/apiclient"
+)
+
+// MaxLimit is the largest page size the API accepts for cards.
+const MaxLimit = 300
+
+// ListOptions pages through a list that has no other filters.
+type ListOptions struct {
+	// Limit is the page size; 0 leaves the server's default (100).
+	Limit int
+	// NextPageToken continues from a previous page's
+	// [Response.NextPageToken]; empty starts at the first page.
+	NextPageToken string
+}
+
+// page is the envelope of every list response.
+type page[T any] struct {
+	Data          []*T    `json:"data"`
+	HasMore       *bool   `json:"hasMore"`
+	NextPageToken *string `json:"nextPageToken"`
+}
+
+// getPage fetches one page of a list endpoint and records its paging state in
+// the Response. A page without "hasMore" is taken to have more when it
+// carries a token; null items are dropped.
+func getPage[T any](ctx context.Context, c *Client, path string, q url.Values) ([]*T, *Response, error) {
+	var p page[T]
+	resp, err := c.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Query: q, Out: &p})
+	if err != nil {
+		return nil, resp, err
+	}
+	token := ""
+	if p.NextPageToken != nil {
+		token = *p.NextPageToken
+	}
+	more := token != ""
+	if p.HasMore != nil {
+		more = *p.HasMore
+	}
+	resp.HasMore = more
+	if more {
+		resp.NextPageToken = token
+	}
+	items := make([]*T, 0, len(p.Data))
+	for _, it := range p.Data {
+		if it != nil {
+			items = append(items, it)
+		}
+	}
+	return items, resp, nil
+}
+
+// paginate turns a page function into a lazy iterator. The first request
+// continues from start (an options' NextPageToken); later ones follow the
+// tokens returned.
+func paginate[T any](ctx context.Context, start string, fetch func(ctx context.Context, token string) ([]*T, *Response, error)) iter.Seq2[*T, error] {
+	return apiclient.Paginate(ctx, func(ctx context.Context, cursor string) ([]*T, string, error) {
+		if cursor == "" {
+			cursor = start
+		}
+		items, resp, err := fetch(ctx, cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		return items, resp.NextPageToken, nil
+	})
+}
+
+// queryTimeLayout renders query times as Sansan expects them: ISO 8601 with
+// a numeric offset. url.Values encodes the "+" as %2B.
+const queryTimeLayout = "2006-01-02T15:04:05-07:00"
+
+func formatQueryTime(t time.Time) string { return t.In(JST).Format(queryTimeLayout) }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidArgument, fmt.Sprintf(format, args...))
+}
+
+func setLimit(q url.Values, limit, maxLimit int) error {
+	switch {
+	case limit < 0:
+		return invalid("limit %d is negative", limit)
+	case limit > maxLimit:
+		return invalid("limit %d exceeds %d", limit, maxLimit)
+	case limit > 0:
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	return nil
+}
+
+func setPage(q url.Values, limit int, token string) error {
+	if err := setLimit(q, limit, MaxLimit); err != nil {
+		return err
+	}
+	if token != "" {
+		q.Set("nextPageToken", token)
+	}
+	return nil
+}
+
+func setString[S ~string](q url.Values, key string, v S) {
+	if v != "" {
+		q.Set(key, string(v))
+	}
+}
+
+func setBool(q url.Values, key string, v bool) {
+	if v {
+		q.Set(key, "true")
+	}
+}
+
+func addAll[S ~string](q url.Values, key string, vs []S) {
+	for _, v := range vs {
+		if v != "" {
+			q.Add(key, string(v))
+		}
+	}
+}
+
+// pathFor escapes ids into a path, reporting bad ids as ErrInvalidArgument.
+func pathFor(format string, ids ...string) (string, error) {
+	p, err := apiclient.Path(format, ids...)
+	if err != nil {
+		if errors.Is(err, apiclient.ErrInvalidPath) {
+			return "", fmt.Errorf("%w: empty or invalid id", ErrInvalidArgument)
+		}
+		return "", err
+	}
+	return p, nil
+}
+
+// item decodes a single-object response, which Sansan wraps as
+// {"item": {...}}; a bare object is accepted as well.
+type item[T any] struct{ V T }
+
+func (x *item[T]) UnmarshalJSON(data []byte) error {
+	var env struct {
+		Item json.RawMessage `json:"item"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return err
+	}
+	if len(env.Item) > 0 {
+		if string(env.Item) == "null" {
+			return errors.New("sansan: response item is null")
+		}
+		return json.Unmarshal(env.Item, &x.V)
+	}
+	return json.Unmarshal(data, &x.V)
+}
+
+func runeLen(p *string) int {
+	if p == nil {
+		return 0
+	}
+	return utf8.RuneCountInString(*p)
+}
