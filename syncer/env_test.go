@@ -21,7 +21,7 @@ import (
 // env is a Sansan tenant and a HubSpot portal, both fakes on loopback, with
 // clients that neither rate-limit nor wait between retries.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ss    *sansantest.Server
 	hs    *hubspottest.Server
 	users []sansantest.User
@@ -33,7 +33,7 @@ type env struct {
 
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
-func newEnv(t *testing.T, cards int, seed uint64) *env {
+func newEnv(t testing.TB, cards int, seed uint64) *env {
 	t.Helper()
 	e := &env{t: t, store: syncer.NewMemoryStore()}
 	e.ss = sansantest.NewTestServer(t)
