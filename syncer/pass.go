@@ -115,7 +115,10 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 		Limit:          300,
 		NextPageToken:  cursor,
 	}
-	pages := p.fetchPages(ctx, acct, opts)
+	// Stop the page producer whenever this function returns, error or not.
+	fetchCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	pages := p.fetchPages(fetchCtx, acct, opts)
 	w := p.newWriter(acct, SansanToHubSpot)
 	var tokens []string // tokens[i] fetches the page after page i
 	saved := -1         // last page whose checkpoint is saved

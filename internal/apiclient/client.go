@@ -32,7 +32,9 @@ type Config struct {
 	// BaseURL is the absolute base with a trailing slash; relative paths
 	// resolve against it.
 	BaseURL *url.URL
-	// HTTPClient sends requests.
+	// HTTPClient sends requests. New copies it and refuses redirects that
+	// leave the original scheme and host, which would hand the credentials
+	// set by Auth to another server; the caller's client is not modified.
 	HTTPClient *http.Client
 	// Limiter, when set, is awaited before every attempt, retries included.
 	Limiter *rate.Limiter
@@ -72,6 +74,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		return nil, errors.New("apiclient: http client is required")
 	}
+	hc := *cfg.HTTPClient
+	hc.CheckRedirect = sameHostRedirects(cfg.HTTPClient.CheckRedirect)
+	cfg.HTTPClient = &hc
 	if cfg.Retry.MaxAttempts == 0 {
 		cfg.Retry.MaxAttempts = 1
 	}
@@ -94,6 +99,29 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxBody = DefaultMaxBody
 	}
 	return &Client{cfg: cfg}, nil
+}
+
+// sameHostRedirects wraps next (net/http's default policy when nil) so that
+// a redirect to another host, or from https to http, is not followed: unless
+// next already refused it, the 3xx response is returned instead. net/http strips Authorization on such
+// redirects but forwards custom headers such as an API key header.
+func sameHostRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		// The caller's policy decides first, so a client that already
+		// refuses such redirects keeps its own error.
+		if next != nil {
+			if err := next(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		first := via[0].URL
+		if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
 }
 
 // BaseURL returns a copy of the base URL.
