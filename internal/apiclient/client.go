@@ -23,6 +23,10 @@ import (
 // kept, so a misbehaving proxy cannot make the client buffer megabytes.
 const DefaultMaxErrorBody = 64 << 10
 
+// MaxRetryAfter is the longest server-requested wait Do sleeps through
+// before a retry; a longer Retry-After ends the call with its error.
+const MaxRetryAfter = 15 * time.Minute
+
 // DefaultMaxBody caps a successful response body (32 MiB).
 const DefaultMaxBody = 32 << 20
 
@@ -306,7 +310,18 @@ func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return resp, ctxErr
 		}
+		var terr *transportError
+		if resp == nil && !errors.As(err, &terr) {
+			// No response and not a transport failure: the request was never
+			// sent (auth or request building failed); retrying cannot help.
+			return nil, err
+		}
 		d := c.cfg.Classify(resp, err, idem)
+		if d.Retry && d.After > MaxRetryAfter {
+			// A server asking for a longer pause gets the error back rather
+			// than a call blocked for that long.
+			d = Decision{Reason: fmt.Sprintf("server asks to wait %s", d.After)}
+		}
 		if !d.Retry || attempt >= c.cfg.Retry.MaxAttempts {
 			if d.Retry {
 				log.WarnContext(ctx, "giving up after retries", "method", req.Method, "url", where, "attempts", attempt, "reason", d.Reason)
