@@ -15,7 +15,7 @@ type MemoryStore struct {
 	mu          sync.RWMutex
 	byPerson    map[string]*Link
 	byEmail     map[string]map[string]struct{} // email -> person ids
-	byContact   map[string]string              // contact id -> person id
+	byContact   map[string][]string            // contact id -> person ids, last written last
 	checkpoints map[string]Checkpoint
 }
 
@@ -26,7 +26,7 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		byPerson:    make(map[string]*Link),
 		byEmail:     make(map[string]map[string]struct{}),
-		byContact:   make(map[string]string),
+		byContact:   make(map[string][]string),
 		checkpoints: make(map[string]Checkpoint),
 	}
 }
@@ -76,11 +76,11 @@ func (m *MemoryStore) LinkByContact(ctx context.Context, contactID string) (*Lin
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	pid, ok := m.byContact[contactID]
-	if !ok || contactID == "" {
+	holders := m.byContact[contactID]
+	if len(holders) == 0 || contactID == "" {
 		return nil, ErrNotFound
 	}
-	return m.byPerson[pid].Clone(), nil
+	return m.byPerson[holders[len(holders)-1]].Clone(), nil
 }
 
 // PutLinks implements Store.
@@ -108,7 +108,7 @@ func (m *MemoryStore) PutLinks(ctx context.Context, links []*Link) error {
 			set[c.PersonID] = struct{}{}
 		}
 		if c.ContactID != "" {
-			m.byContact[c.ContactID] = c.PersonID
+			m.byContact[c.ContactID] = append(m.byContact[c.ContactID], c.PersonID)
 		}
 	}
 	return nil
@@ -121,8 +121,10 @@ func (m *MemoryStore) unindex(l *Link) {
 			delete(m.byEmail, l.Email)
 		}
 	}
-	if m.byContact[l.ContactID] == l.PersonID {
+	if holders := slices.DeleteFunc(m.byContact[l.ContactID], func(p string) bool { return p == l.PersonID }); len(holders) == 0 {
 		delete(m.byContact, l.ContactID)
+	} else {
+		m.byContact[l.ContactID] = holders
 	}
 }
 

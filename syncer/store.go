@@ -122,15 +122,22 @@ type Store interface {
 	// id; persons without a link are absent from the map.
 	LinksByPerson(ctx context.Context, personIDs []string) (map[string]*Link, error)
 	// LinksByEmail returns every link whose Email is one of emails, keyed by
-	// email; emails without links are absent.
+	// email; emails without links are absent, and the empty email matches
+	// nothing.
 	LinksByEmail(ctx context.Context, emails []string) (map[string][]*Link, error)
-	// LinkByContact returns the link that holds contactID, or ErrNotFound.
+	// LinkByContact returns the link that holds contactID, or ErrNotFound;
+	// when several links hold it, the one written last. The empty contact
+	// id matches nothing.
 	LinkByContact(ctx context.Context, contactID string) (*Link, error)
 	// PutLinks creates or replaces links by PersonID, atomically as a batch:
-	// after an error none or all of them are stored.
+	// after an error none or all of them are stored. Within a batch the last
+	// link of a person wins; nil links and links without a PersonID are
+	// skipped. Times round-trip to the nanosecond; nil and empty maps are
+	// equivalent.
 	PutLinks(ctx context.Context, links []*Link) error
-	// LinksToRetry returns up to limit links in StateFailing whose NextRetry
-	// is not after now, earliest NextRetry first.
+	// LinksToRetry returns up to limit links (all when limit <= 0) in
+	// StateFailing whose NextRetry is not after now, earliest NextRetry
+	// first, ties broken by PersonID.
 	LinksToRetry(ctx context.Context, now time.Time, limit int) ([]*Link, error)
 	// Checkpoint returns the checkpoint of a stream, or ErrNotFound.
 	Checkpoint(ctx context.Context, stream string) (Checkpoint, error)

@@ -1,0 +1,209 @@
+package filestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"github.com/cardbridge/sansanhubspot/syncer"
+)
+
+// File headers: 7 bytes of name and a format version byte.
+var (
+	walHeader  = []byte("SHSWAL\x00\x01")
+	snapHeader = []byte("SHSSNP\x00\x01")
+)
+
+const headerLen = 8
+
+// Frame layout, little endian:
+//
+//	magic   uint32  frameMagic
+//	length  uint32  payload length
+//	crc     uint32  CRC-32C of the length field and the payload
+//	payload [length]byte, one JSON record
+const (
+	frameMagic   = 0x31465348 // "SHF1"
+	frameHeader  = 12
+	maxFrameSize = 1 << 30
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// appendFrame appends the frame holding payload to dst.
+func appendFrame(dst, payload []byte) []byte {
+	var h [frameHeader]byte
+	binary.LittleEndian.PutUint32(h[0:], frameMagic)
+	binary.LittleEndian.PutUint32(h[4:], uint32(len(payload)))
+	crc := crc32.Update(0, castagnoli, h[4:8])
+	crc = crc32.Update(crc, castagnoli, payload)
+	binary.LittleEndian.PutUint32(h[8:], crc)
+	dst = append(dst, h[:]...)
+	return append(dst, payload...)
+}
+
+// parseFrame reads the frame at the start of data. It returns the payload
+// and the frame's total size, or ok=false when data does not start with a
+// complete, intact frame.
+func parseFrame(data []byte) (payload []byte, size int, ok bool) {
+	if len(data) < frameHeader || binary.LittleEndian.Uint32(data) != frameMagic {
+		return nil, 0, false
+	}
+	n := binary.LittleEndian.Uint32(data[4:])
+	if n > maxFrameSize || uint64(n) > uint64(len(data)-frameHeader) {
+		return nil, 0, false
+	}
+	payload = data[frameHeader : frameHeader+int(n)]
+	crc := crc32.Update(0, castagnoli, data[4:8])
+	crc = crc32.Update(crc, castagnoli, payload)
+	if crc != binary.LittleEndian.Uint32(data[8:]) {
+		return nil, 0, false
+	}
+	return payload, frameHeader + int(n), true
+}
+
+// record is the JSON payload of one frame. A log record carries one batch of
+// links or one checkpoint and a sequence number one greater than the
+// previous record's. A snapshot holds records without sequence numbers and
+// ends with one whose End is set and whose Seq is the last log record the
+// snapshot includes.
+type record struct {
+	Seq        uint64            `json:"seq,omitempty"`
+	Links      []json.RawMessage `json:"links,omitempty"`
+	Checkpoint *diskCheckpoint   `json:"checkpoint,omitempty"`
+	End        *snapshotEnd      `json:"end,omitempty"`
+}
+
+type snapshotEnd struct {
+	Links       int `json:"links"`
+	Checkpoints int `json:"checkpoints"`
+}
+
+// diskLink is the stored form of a syncer.Link. It is separate from
+// syncer.Link so that the file format changes only on purpose.
+type diskLink struct {
+	PersonID         string            `json:"person_id"`
+	Account          string            `json:"account,omitempty"`
+	CardID           string            `json:"card_id,omitempty"`
+	ContactID        string            `json:"contact_id,omitempty"`
+	Email            string            `json:"email,omitempty"`
+	RankExchangeDate string            `json:"rank_exchange_date,omitempty"`
+	RankUpdatedTime  time.Time         `json:"rank_updated_time,omitzero"`
+	RankCardID       string            `json:"rank_card_id,omitempty"`
+	Values           map[string]string `json:"values,omitempty"`
+	Remote           map[string]string `json:"remote,omitempty"`
+	RemoteAt         time.Time         `json:"remote_at,omitzero"`
+	State            string            `json:"state,omitempty"`
+	Reason           string            `json:"reason,omitempty"`
+	Message          string            `json:"message,omitempty"`
+	Attempts         int               `json:"attempts,omitempty"`
+	NextRetry        time.Time         `json:"next_retry,omitzero"`
+	Origin           string            `json:"origin,omitempty"`
+	UpdatedAt        time.Time         `json:"updated_at,omitzero"`
+}
+
+func toDisk(l *syncer.Link) diskLink {
+	return diskLink{
+		PersonID:         l.PersonID,
+		Account:          l.Account,
+		CardID:           l.CardID,
+		ContactID:        l.ContactID,
+		Email:            l.Email,
+		RankExchangeDate: l.Rank.ExchangeDate,
+		RankUpdatedTime:  l.Rank.UpdatedTime,
+		RankCardID:       l.Rank.CardID,
+		Values:           l.Values,
+		Remote:           l.Remote,
+		RemoteAt:         l.RemoteAt,
+		State:            string(l.State),
+		Reason:           l.Reason,
+		Message:          l.Message,
+		Attempts:         l.Attempts,
+		NextRetry:        l.NextRetry,
+		Origin:           l.Origin,
+		UpdatedAt:        l.UpdatedAt,
+	}
+}
+
+func (d *diskLink) link() *syncer.Link {
+	return &syncer.Link{
+		PersonID:  d.PersonID,
+		Account:   d.Account,
+		CardID:    d.CardID,
+		ContactID: d.ContactID,
+		Email:     d.Email,
+		Rank: syncer.Rank{
+			ExchangeDate: d.RankExchangeDate,
+			UpdatedTime:  d.RankUpdatedTime,
+			CardID:       d.RankCardID,
+		},
+		Values:    d.Values,
+		Remote:    d.Remote,
+		RemoteAt:  d.RemoteAt,
+		State:     syncer.LinkState(d.State),
+		Reason:    d.Reason,
+		Message:   d.Message,
+		Attempts:  d.Attempts,
+		NextRetry: d.NextRetry,
+		Origin:    d.Origin,
+		UpdatedAt: d.UpdatedAt,
+	}
+}
+
+// diskCheckpoint is the stored form of a stream's syncer.Checkpoint.
+type diskCheckpoint struct {
+	Stream   string    `json:"stream"`
+	Since    time.Time `json:"since,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
+	Cursor   string    `json:"cursor,omitempty"`
+	Complete bool      `json:"complete,omitempty"`
+}
+
+func (d *diskCheckpoint) checkpoint() syncer.Checkpoint {
+	return syncer.Checkpoint{Since: d.Since, Until: d.Until, Cursor: d.Cursor, Complete: d.Complete}
+}
+
+// encodeLink returns the JSON of l.
+func encodeLink(l *syncer.Link) ([]byte, error) {
+	b, err := json.Marshal(toDisk(l))
+	if err != nil {
+		return nil, fmt.Errorf("filestore: encode link of person %q: %w", l.PersonID, err)
+	}
+	return b, nil
+}
+
+// encodeCheckpoint returns the JSON of a stream's checkpoint.
+func encodeCheckpoint(stream string, cp syncer.Checkpoint) ([]byte, error) {
+	b, err := json.Marshal(diskCheckpoint{Stream: stream, Since: cp.Since, Until: cp.Until, Cursor: cp.Cursor, Complete: cp.Complete})
+	if err != nil {
+		return nil, fmt.Errorf("filestore: encode checkpoint of stream %q: %w", stream, err)
+	}
+	return b, nil
+}
+
+// encodeLinksRecord returns the payload of a record holding the encoded
+// links.
+func encodeLinksRecord(seq uint64, links [][]byte) []byte {
+	n := 32
+	for _, l := range links {
+		n += len(l) + 1
+	}
+	var buf bytes.Buffer
+	buf.Grow(n)
+	buf.WriteString(`{`)
+	if seq != 0 {
+		fmt.Fprintf(&buf, `"seq":%d,`, seq)
+	}
+	buf.WriteString(`"links":[`)
+	for i, l := range links {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(l)
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes()
+}

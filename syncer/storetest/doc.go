@@ -1,0 +1,66 @@
+// Package storetest checks that a [syncer.Store] implementation keeps the
+// contracts the sync engine relies on, and measures its speed.
+//
+// Every implementation, the ones in this module and your own, should run
+// [Run] from its tests with a constructor that returns a fresh, empty store
+// on each call:
+//
+//	func TestStore(t *testing.T) {
+//		t.Parallel()
+//		storetest.Run(t, func(t *testing.T) syncer.Store {
+//			s, err := mystore.Open(t.TempDir())
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// [Run] runs its groups as parallel subtests, each with its own store, so a
+// constructor must give every call isolated state (a new directory, a new
+// key namespace, ...). Run the suite with -race: one group hammers the store
+// from many goroutines.
+//
+// # What is checked
+//
+//   - Not found: LinkByContact and Checkpoint return an error matching
+//     [syncer.ErrNotFound] through [errors.Is]; LinksByPerson and LinksByEmail
+//     leave unknown keys out of their maps; the empty email and the empty
+//     contact id match nothing.
+//   - Round trip: every field of a [syncer.Link] and a [syncer.Checkpoint]
+//     comes back as written. Times are compared as instants with
+//     [time.Time.Equal], to the nanosecond: a store may drop the location and
+//     the monotonic clock reading but not precision, and the zero time must
+//     stay zero. A nil and an empty map (Values, Remote) are treated as
+//     equal.
+//   - Overwrite: PutLinks replaces a link by PersonID and re-indexes it, so
+//     an old email or contact id no longer finds it; within one batch the
+//     last link of a person wins.
+//   - Sharing and moves: several persons may share an email; a contact id
+//     may move from one person to another, and LinkByContact returns the
+//     link written last.
+//   - Copies: mutating a returned link, or an input after PutLinks, does not
+//     change what the store holds.
+//   - Retries: LinksToRetry returns the failing links whose NextRetry is not
+//     after now, earliest first (ties by PersonID), at most limit of them,
+//     and follows rewrites.
+//   - Batches: 100 links in one PutLinks call; empty and nil batches.
+//   - Concurrency: puts and reads from many goroutines; batches that rewrite
+//     the same persons in different orders (no deadlocks, indexes agree
+//     afterwards); a reader never sees half a batch or a torn link.
+//   - Cancellation: every method returns an error matching the context's
+//     error once the context is done, and a cancelled write stores nothing.
+//
+// # Benchmarks
+//
+// [Bench] measures links written per second (batches of 100, new and
+// overwritten links), links looked up per second by each lookup, and
+// checkpoint writes per second:
+//
+//	func BenchmarkStore(b *testing.B) {
+//		storetest.Bench(b, func(b *testing.B) syncer.Store { ... })
+//	}
+//
+// This package is for tests only; do not import it from production code.
+package storetest
