@@ -85,6 +85,9 @@ type Config struct {
 	Accounts []Account
 	// Store keeps links and checkpoints; nil uses a new MemoryStore.
 	Store Store
+	// Locker, when set, is locked around every pass, so replicas sharing
+	// Store never run passes concurrently (see Locker).
+	Locker Locker
 	// Direction selects the flow; the zero value is SansanToHubSpot.
 	Direction Direction
 

@@ -97,6 +97,14 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	}
 	defer func() { <-e.passMu }()
 
+	if e.cfg.Locker != nil {
+		held, unlock, err := e.cfg.Locker.Lock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		ctx = held
+	}
 	p, err := e.newPass(ctx)
 	if err != nil {
 		return nil, err
@@ -131,6 +139,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		wait := e.cfg.Interval
 		switch {
 		case err == nil:
+			failures = 0
+		case errors.Is(err, ErrLocked):
+			// Another replica is syncing; try again next interval.
 			failures = 0
 		case errors.Is(err, ErrConfig), isUnauthorized(err):
 			return err

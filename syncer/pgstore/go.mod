@@ -6,6 +6,7 @@ require (
 	github.com/cardbridge/sansanhubspot v0.0.0
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.8.0
+	golang.org/x/time v0.14.0
 )
 
 require (
@@ -15,7 +16,6 @@ require (
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
 	golang.org/x/sync v0.19.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
-	golang.org/x/time v0.14.0 // indirect
 )
 
 replace github.com/cardbridge/sansanhubspot => ../..
