@@ -47,8 +47,11 @@ func (w *writer) dryRun(ctx context.Context, op writeOp, batch []*record, done *
 		case opUpsert:
 			c, ok := existing[r.email]
 			switch {
+			case !ok && w.p.dryCreated[r.email]:
+				out = outUpdated // an earlier record of this pass "created" it
 			case !ok:
 				out = outCreated
+				w.p.dryCreated[r.email] = true
 			case holds(c.Properties, r.send):
 				out = outUnchanged
 				l.ContactID = c.ID

@@ -18,11 +18,15 @@ type pass struct {
 
 	hubspotCalls0 int64
 	sansanCalls0  []int64
+
+	// dryCreated holds the emails a dry run counted as created, so a later
+	// record for the same email counts as the update the real pass makes.
+	dryCreated map[string]bool
 }
 
 func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	start := e.now()
-	p := &pass{e: e, store: e.store, rep: newReport(start, e.cfg.DryRun), start: start}
+	p := &pass{e: e, store: e.store, rep: newReport(start, e.cfg.DryRun), start: start, dryCreated: map[string]bool{}}
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
 	}
@@ -251,6 +255,18 @@ func (p *pass) retryFailing(ctx context.Context) error {
 		}
 		if err != nil {
 			return wrapf(err, "syncer: re-read failing card")
+		}
+		if card != nil && card.Tags == nil {
+			// A single-card read carries no tags; without them the retried
+			// write would leave sansan_tags unset for good.
+			tags := []sansan.Tag{}
+			for t, err := range acct.Client.BizCards.TagsIter(ctx, card.ID, nil) {
+				if err != nil {
+					return wrapf(err, "syncer: re-read failing card's tags")
+				}
+				tags = append(tags, *t)
+			}
+			card.Tags = tags
 		}
 		if card != nil {
 			byAcct[acct.Name] = append(byAcct[acct.Name], card)
