@@ -66,6 +66,12 @@
 // instead, so a crash between the POST and saving the link never registers
 // a contact twice.
 //
+// A registered card's Sansan ids (sansan_card_id, sansan_person_id, ...) are
+// written to its contact by the Sansan half of the same pass, or of the
+// next one when the card's update time falls after the pass's window. A
+// contact that already carries a sansan_person_id was made from a card
+// (by a pass that stopped before saving its link) and is never registered.
+//
 // Sansan's API cannot update an existing card. A change made in HubSpot to a
 // linked contact is therefore recorded in the link (Link.Remote) and
 // reported in Report.SansanChangesNotApplied, not silently dropped or faked.
@@ -91,9 +97,19 @@
 // report — what would be created, updated, left unchanged, excluded and why
 // — reading but never writing either service or the Store.
 //
-// # Stores
+// # Stores and replicas
 //
 // [NewMemoryStore] suits tests, demos and dry runs; it loses everything on
-// exit. Every Store implementation, including yours, should pass
-// [github.com/cardbridge/sansanhubspot/syncer/storetest.Run].
+// exit. [github.com/cardbridge/sansanhubspot/syncer/filestore] is durable for
+// one process; the PostgreSQL store in the separate module
+// github.com/cardbridge/sansanhubspot/syncer/pgstore serves several replicas
+// and many HubSpot accounts. Every Store implementation, including yours,
+// should pass [github.com/cardbridge/sansanhubspot/syncer/storetest.Run].
+//
+// Replicas of a service sharing one Store set Config.Locker (pgstore's
+// Store.Locker is one): each pass runs under the lock, so exactly one
+// replica syncs at a time; the others get [ErrLocked] from SyncOnce, which
+// Run treats as "try next interval". A replica that dies holding the lock
+// loses it when its lease expires, and the next holder resumes from the
+// shared checkpoint.
 package syncer
