@@ -82,77 +82,6 @@ type snapshotEnd struct {
 	Checkpoints int `json:"checkpoints"`
 }
 
-// diskLink is the stored form of a syncer.Link. It is separate from
-// syncer.Link so that the file format changes only on purpose.
-type diskLink struct {
-	PersonID         string            `json:"person_id"`
-	Account          string            `json:"account,omitempty"`
-	CardID           string            `json:"card_id,omitempty"`
-	ContactID        string            `json:"contact_id,omitempty"`
-	Email            string            `json:"email,omitempty"`
-	RankExchangeDate string            `json:"rank_exchange_date,omitempty"`
-	RankUpdatedTime  time.Time         `json:"rank_updated_time,omitzero"`
-	RankCardID       string            `json:"rank_card_id,omitempty"`
-	Values           map[string]string `json:"values,omitempty"`
-	Remote           map[string]string `json:"remote,omitempty"`
-	RemoteAt         time.Time         `json:"remote_at,omitzero"`
-	State            string            `json:"state,omitempty"`
-	Reason           string            `json:"reason,omitempty"`
-	Message          string            `json:"message,omitempty"`
-	Attempts         int               `json:"attempts,omitempty"`
-	NextRetry        time.Time         `json:"next_retry,omitzero"`
-	Origin           string            `json:"origin,omitempty"`
-	UpdatedAt        time.Time         `json:"updated_at,omitzero"`
-}
-
-func toDisk(l *syncer.Link) diskLink {
-	return diskLink{
-		PersonID:         l.PersonID,
-		Account:          l.Account,
-		CardID:           l.CardID,
-		ContactID:        l.ContactID,
-		Email:            l.Email,
-		RankExchangeDate: l.Rank.ExchangeDate,
-		RankUpdatedTime:  l.Rank.UpdatedTime,
-		RankCardID:       l.Rank.CardID,
-		Values:           l.Values,
-		Remote:           l.Remote,
-		RemoteAt:         l.RemoteAt,
-		State:            string(l.State),
-		Reason:           l.Reason,
-		Message:          l.Message,
-		Attempts:         l.Attempts,
-		NextRetry:        l.NextRetry,
-		Origin:           l.Origin,
-		UpdatedAt:        l.UpdatedAt,
-	}
-}
-
-func (d *diskLink) link() *syncer.Link {
-	return &syncer.Link{
-		PersonID:  d.PersonID,
-		Account:   d.Account,
-		CardID:    d.CardID,
-		ContactID: d.ContactID,
-		Email:     d.Email,
-		Rank: syncer.Rank{
-			ExchangeDate: d.RankExchangeDate,
-			UpdatedTime:  d.RankUpdatedTime,
-			CardID:       d.RankCardID,
-		},
-		Values:    d.Values,
-		Remote:    d.Remote,
-		RemoteAt:  d.RemoteAt,
-		State:     syncer.LinkState(d.State),
-		Reason:    d.Reason,
-		Message:   d.Message,
-		Attempts:  d.Attempts,
-		NextRetry: d.NextRetry,
-		Origin:    d.Origin,
-		UpdatedAt: d.UpdatedAt,
-	}
-}
-
 // diskCheckpoint is the stored form of a stream's syncer.Checkpoint.
 type diskCheckpoint struct {
 	Stream   string    `json:"stream"`
@@ -168,7 +97,7 @@ func (d *diskCheckpoint) checkpoint() syncer.Checkpoint {
 
 // encodeLink returns the JSON of l.
 func encodeLink(l *syncer.Link) ([]byte, error) {
-	b, err := json.Marshal(toDisk(l))
+	b, err := json.Marshal(l)
 	if err != nil {
 		return nil, fmt.Errorf("filestore: encode link of person %q: %w", l.PersonID, err)
 	}

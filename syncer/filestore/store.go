@@ -299,11 +299,11 @@ func decodeRecord(payload []byte) (*record, error) {
 func (s *Store) apply(rec *record) error {
 	links := make([]*syncer.Link, len(rec.Links))
 	for i, raw := range rec.Links {
-		var d diskLink
-		if err := json.Unmarshal(raw, &d); err != nil {
+		var l syncer.Link
+		if err := json.Unmarshal(raw, &l); err != nil {
 			return err
 		}
-		links[i] = d.link()
+		links[i] = &l
 	}
 	var cpSize int
 	if rec.Checkpoint != nil {
