@@ -27,12 +27,14 @@ const DefaultBaseURL = "https://api.hubapi.com/"
 // (Professional and Enterprise: 190; with the API limit increase add-on:
 // 250; a public OAuth app: 110 per installing account), and CRM search 5
 // requests per second. A token bucket of rate r and burst b lets through at
-// most b + 10r requests in any 10 s, so the defaults (9/s, burst 10) stay
-// within 100, and the search defaults (4/s, burst 1) within 5 per second.
-// For Professional/Enterprise use WithRateLimit(18, 10) (190 per 10 s).
+// most b + 10r requests in any 10 s, so the defaults (9.5/s, burst 5) stay
+// within 100 while sustaining 95 % of it (a burst of 10 at 9/s would cap a
+// long sync at 90 %), and the search defaults (4/s, burst 1) within 5 per
+// second. For Professional/Enterprise use WithRateLimit(18.5, 5) (190 per
+// 10 s).
 const (
-	DefaultRateLimit       rate.Limit = 9
-	DefaultBurst                      = 10
+	DefaultRateLimit       rate.Limit = 9.5
+	DefaultBurst                      = 5
 	DefaultSearchRateLimit rate.Limit = 4
 	DefaultSearchBurst                = 1
 )
@@ -98,6 +100,13 @@ type StaticToken string
 
 // Token returns t.
 func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
+
+// String hides the token, so printing a StaticToken with %v or %s does not
+// reveal it.
+func (t StaticToken) String() string { return "REDACTED" }
+
+// GoString hides the token from %#v.
+func (t StaticToken) GoString() string { return `hubspot.StaticToken("REDACTED")` }
 
 // Option configures a Client in NewClient.
 type Option func(*options) error
@@ -266,6 +275,18 @@ type Client struct {
 
 type service struct{ client *Client }
 
+// String describes the client by its base URL only, so %v and %+v of a
+// *Client never print its token.
+func (c *Client) String() string {
+	if c == nil || c.api == nil {
+		return "hubspot.Client(nil)"
+	}
+	return "hubspot.Client{" + c.api.BaseURL().Redacted() + "}"
+}
+
+// GoString is String for %#v.
+func (c *Client) GoString() string { return c.String() }
+
 // NewClient returns a client authenticating with accessToken (a private
 // app's access token or an OAuth access token) as a Bearer token.
 func NewClient(accessToken string, opts ...Option) (*Client, error) {
@@ -361,6 +382,51 @@ func (c *Client) redact(b []byte) []byte {
 	return []byte(strings.ReplaceAll(string(b), *p, "REDACTED"))
 }
 
+// redactErr hides the current token in err's message, in case a server
+// echoed it into something the error repeats (a redirect URL, say).
+// errors.Is and errors.As still reach the original error.
+func (c *Client) redactErr(err error) error {
+	p := c.lastToken.Load()
+	if err == nil || p == nil || len(*p) < 8 || !strings.Contains(err.Error(), *p) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), *p, "REDACTED"), err: err}
+}
+
+// redactedError is an error whose message had the token removed.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactBatchErrors hides the current token in the per-input errors of a
+// 207 answer, as checkResponse does for error bodies.
+func (c *Client) redactBatchErrors(errs []*BatchError) {
+	p := c.lastToken.Load()
+	if p == nil || len(*p) < 8 {
+		return
+	}
+	clean := func(s string) string { return strings.ReplaceAll(s, *p, "REDACTED") }
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		e.Message = clean(e.Message)
+		for k, vs := range e.Context {
+			for i := range vs {
+				vs[i] = clean(vs[i])
+			}
+			e.Context[k] = vs
+		}
+		for i := range e.Errors {
+			e.Errors[i].Message = clean(e.Errors[i].Message)
+		}
+	}
+}
+
 func (c *Client) checkResponse(resp *http.Response, body []byte) error {
 	method, where := "", ""
 	if resp.Request != nil {
@@ -368,6 +434,12 @@ func (c *Client) checkResponse(resp *http.Response, body []byte) error {
 		where = sanitizeURL(resp.Request.URL)
 	}
 	e := newErrorResponse(method, where, resp, c.redact(body))
+	for k, vs := range e.Header { // a proxy may echo credentials into headers too
+		for i, v := range vs {
+			vs[i] = string(c.redact([]byte(v)))
+		}
+		e.Header[k] = vs
+	}
 	if resp.StatusCode == http.StatusConflict {
 		if id, ok := ParseExistingID(e.Message); ok {
 			return &ConflictError{ExistingID: id, Response: e}
@@ -446,7 +518,7 @@ func (c *Client) newResponse(r *http.Response) *Response {
 // do sends call and wraps the response.
 func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error) {
 	r, err := c.api.Do(ctx, call)
-	return c.newResponse(r), err
+	return c.newResponse(r), c.redactErr(err)
 }
 
 // yes marks calls that are safe to replay (apiclient.Call.Idempotent).

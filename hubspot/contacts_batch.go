@@ -329,6 +329,7 @@ func (s *ContactsService) batch(ctx context.Context, op string, q, body any, key
 	if err != nil {
 		return nil, resp, err
 	}
+	s.client.redactBatchErrors(w.Errors)
 	return matchBatch(&w, keys), resp, nil
 }
 

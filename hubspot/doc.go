@@ -26,10 +26,10 @@
 //
 // A proactive token-bucket limiter is awaited before every attempt, retries
 // included. The defaults fit a Free/Starter private app, whose limit is 100
-// requests per rolling 10 s per app (250,000 per day per account): 9
-// requests/s with a burst of 10, so at most 100 in any 10 s. Professional
-// and Enterprise private apps get 190 per 10 s (daily 625,000 and
-// 1,000,000); use WithRateLimit(18, 10). Search has its own limit of 5
+// requests per rolling 10 s per app (250,000 per day per account): 9.5
+// requests/s with a burst of 5, so at most 100 in any 10 s and 95 % of the
+// limit sustained. Professional and Enterprise private apps get 190 per
+// 10 s (daily 625,000 and 1,000,000); use WithRateLimit(18.5, 5). Search has its own limit of 5
 // requests/s per account and does not consume the general one; the default
 // [WithSearchRateLimit] is 4/s with a burst of 1.
 //

@@ -283,6 +283,16 @@ type WebhookHandler struct {
 	Logger *slog.Logger
 }
 
+// String describes the handler without its client secret, so %v and %+v
+// of a WebhookHandler never print it.
+func (h WebhookHandler) String() string {
+	return fmt.Sprintf("hubspot.WebhookHandler{ClientSecret: REDACTED, MaxBodyBytes: %d, AllowLegacySignatures: %t}",
+		h.MaxBodyBytes, h.AllowLegacySignatures)
+}
+
+// GoString is String for %#v.
+func (h WebhookHandler) GoString() string { return h.String() }
+
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.Logger

@@ -205,6 +205,23 @@ func (c *BizCard) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// plainString returns the content of a JSON string without escapes or
+// control characters (every timestamp and date Sansan sends) without
+// the cost of a nested json.Unmarshal; ok is false for anything else,
+// which the caller decodes the general way.
+func plainString(data []byte) (string, bool) {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return "", false
+	}
+	in := data[1 : len(data)-1]
+	for _, b := range in {
+		if b == '"' || b == '\\' || b < 0x20 || b >= 0x80 {
+			return "", false
+		}
+	}
+	return string(in), true
+}
+
 // wireTime decodes a Sansan timestamp: RFC 3339 with an offset, or without
 // one (read as JST); null and "" decode to the zero time.
 type wireTime struct{ time.Time }
@@ -213,9 +230,11 @@ func (t *wireTime) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("sansan: time must be a string: %w", err)
+	s, ok := plainString(data)
+	if !ok {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("sansan: time must be a string: %w", err)
+		}
 	}
 	if s == "" {
 		return nil
@@ -381,9 +400,11 @@ func (d *Date) UnmarshalJSON(data []byte) error {
 		*d = Date{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("%w: not a string", ErrInvalidDate)
+	s, ok := plainString(data)
+	if !ok {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("%w: not a string", ErrInvalidDate)
+		}
 	}
 	if s == "" {
 		*d = Date{}

@@ -80,6 +80,22 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// String describes the engine by direction and account names, so %v and
+// %+v of an *Engine never print the credentials its clients hold.
+func (e *Engine) String() string {
+	if e == nil {
+		return "syncer.Engine(nil)"
+	}
+	names := make([]string, len(e.cfg.Accounts))
+	for i, a := range e.cfg.Accounts {
+		names[i] = a.Name
+	}
+	return fmt.Sprintf("syncer.Engine{Direction: %s, Accounts: %q}", e.cfg.Direction, names)
+}
+
+// GoString is String for %#v.
+func (e *Engine) GoString() string { return e.String() }
+
 // Store returns the engine's store.
 func (e *Engine) Store() Store { return e.store }
 

@@ -148,6 +148,13 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 			p.rep.count(ar, outExcluded, ReasonFiltered)
 			continue
 		}
+		if pid, _ := c.Properties.Get(propPersonID); pid != "" && e.writes(propPersonID) {
+			// Made from a Sansan card by a pass that stopped before saving
+			// its link: the card's own sync links it again. Registering it
+			// would give that person a second card.
+			p.rep.count(ar, outUnchanged, "")
+			continue
+		}
 		raw, _ := c.Properties.Get("email")
 		em := mapping.NormalizeEmail(raw)
 		switch em.Status {
@@ -285,7 +292,10 @@ func problemText(ps []mapping.FieldProblem) string {
 		if i > 0 {
 			s += "; "
 		}
-		s += pr.Property + ": " + pr.Message
+		if pr.Property != "" {
+			s += pr.Property + ": "
+		}
+		s += pr.Message
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -48,26 +49,64 @@ func (e *Engine) runPreflight(ctx context.Context) error {
 	}
 
 	props := e.cfg.HubSpot.Properties
+	live, _, err := props.List(ctx, nil)
+	if err != nil {
+		return wrapf(err, "syncer: preflight: list hubspot properties")
+	}
+	var deferred []hubspot.Property // created later, judged as if present
 	if !e.cfg.DryRun {
+		// Only what the listing shows missing is ensured: probing each
+		// property by name would answer 404 for every new one, and error
+		// answers count against HubSpot's 5 % guideline.
+		changed := false
 		custom := e.mapping.CustomProperties()
-		group := e.mapping.PropertyGroup()
-		if _, err := props.EnsureGroup(ctx, &group); err != nil {
-			return wrapf(err, "syncer: preflight: ensure property group")
-		}
 		for _, p := range custom {
 			if p.Name == propTags {
 				p.Options = mapping.TagOptions(deref(tags))
+			}
+			if hasProperty(live, p) {
+				continue
+			}
+			if p.Name == propTags && len(p.Options) == 0 {
+				// HubSpot refuses an enumeration without options; with no
+				// public or shared tag yet, ensureTagOptions creates it
+				// when the first tagged card is written.
+				deferred = append(deferred, p)
+				continue
+			}
+			if !changed {
+				if err := e.ensureGroup(ctx); err != nil {
+					return err
+				}
+			}
+			changed = true
+			if !slices.ContainsFunc(live, func(l *hubspot.Property) bool { return l != nil && l.Name == p.Name }) {
+				// Missing: create it; a concurrent creation (409) falls
+				// through to EnsureProperty.
+				_, _, err := props.Create(ctx, createRequest(p))
+				if err == nil {
+					continue
+				}
+				if !errors.Is(err, hubspot.ErrConflict) {
+					return wrapf(err, "syncer: preflight: create property %q", p.Name)
+				}
 			}
 			if _, _, err := props.EnsureProperty(ctx, createRequest(p)); err != nil {
 				return wrapf(err, "syncer: preflight: ensure property %q", p.Name)
 			}
 		}
-	}
-	live, _, err := props.List(ctx, nil)
-	if err != nil {
-		return wrapf(err, "syncer: preflight: list hubspot properties")
+		if changed {
+			if live, _, err = props.List(ctx, nil); err != nil {
+				return wrapf(err, "syncer: preflight: list hubspot properties")
+			}
+		}
 	}
 	defs := deref(live)
+	for _, p := range deferred {
+		if !slices.ContainsFunc(defs, func(d hubspot.Property) bool { return d.Name == p.Name }) {
+			defs = append(defs, p)
+		}
+	}
 	if e.cfg.DryRun {
 		// A dry run creates nothing: judge the mapping as if the custom
 		// properties it would create already existed.
@@ -96,6 +135,48 @@ func (e *Engine) runPreflight(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ensureGroup creates the mapping's property group unless the group list
+// has it (listing first avoids a 404 probe).
+func (e *Engine) ensureGroup(ctx context.Context) error {
+	group := e.mapping.PropertyGroup()
+	groups, _, err := e.cfg.HubSpot.Properties.ListGroups(ctx)
+	if err != nil {
+		return wrapf(err, "syncer: preflight: list property groups")
+	}
+	if slices.ContainsFunc(groups, func(g *hubspot.PropertyGroup) bool { return g != nil && g.Name == group.Name }) {
+		return nil
+	}
+	if _, _, err := e.cfg.HubSpot.Properties.CreateGroup(ctx, &group); err == nil {
+		return nil
+	} else if !errors.Is(err, hubspot.ErrConflict) {
+		return wrapf(err, "syncer: preflight: create property group")
+	}
+	if _, err := e.cfg.HubSpot.Properties.EnsureGroup(ctx, &group); err != nil {
+		return wrapf(err, "syncer: preflight: ensure property group")
+	}
+	return nil
+}
+
+// hasProperty reports whether live holds want with its type and every
+// option it needs, so ensuring it would change nothing.
+func hasProperty(live []*hubspot.Property, want hubspot.Property) bool {
+	for _, p := range live {
+		if p == nil || p.Name != want.Name {
+			continue
+		}
+		if p.Type != want.Type {
+			return false // EnsureProperty reports the mismatch
+		}
+		for _, o := range want.Options {
+			if !slices.ContainsFunc(p.Options, func(x hubspot.PropertyOption) bool { return x.Value == o.Value }) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func deref[T any](in []*T) []T {

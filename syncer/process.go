@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -101,7 +102,10 @@ func (p *pass) processCards(ctx context.Context, w *writer, cards []*sansan.BizC
 			continue
 		}
 		r := &record{card: c, old: old, rank: rankOf(c), page: page}
-		if old != nil && old.CardID != c.ID && r.rank.Less(old.Rank) {
+		// An older read of the card already synced (a listing that repeats
+		// a card across pages) would undo newer values.
+		stale := old != nil && old.CardID == c.ID && r.rank.UpdatedTime.Before(old.Rank.UpdatedTime)
+		if old != nil && (stale || old.CardID != c.ID && r.rank.Less(old.Rank)) {
 			// An older card of a person already linked through a newer one:
 			// an account that cannot see the newest card lists the newest
 			// it can see. The link follows the newest card only.
@@ -168,7 +172,7 @@ func (p *pass) processCards(ctx context.Context, w *writer, cards []*sansan.BizC
 		switch r.op {
 		case opNone:
 			r.link.State, r.link.Reason, r.link.Message, r.link.Attempts, r.link.NextRetry = StateInSync, "", "", 0, time.Time{}
-			r.link.Values = maps.Clone(r.values)
+			r.link.Values = r.values // the record is done: no copy needed
 			p.rep.count(ar, outUnchanged, "")
 			if !sameLink(r.old, r.link) {
 				save = append(save, r.link)
@@ -226,7 +230,12 @@ func (p *pass) matchesFilters(acct *Account, c *sansan.BizCard) bool {
 func (p *pass) baseLink(acct *Account, r *record) *Link {
 	l := &Link{Origin: originSansan}
 	if r.old != nil {
-		l = r.old.Clone()
+		// r.old is already the caller's copy (Store returns copies) and
+		// Values maps are only ever replaced, never edited in place, so the
+		// new link may share them; Remote is edited in place on success.
+		c := *r.old
+		c.Remote = maps.Clone(r.old.Remote)
+		l = &c
 	}
 	l.PersonID = r.card.PersonID
 	l.Account = acct.Name
@@ -267,9 +276,12 @@ func sameLink(a, b *Link) bool {
 // changed returns the values that differ from the last-synced snapshot.
 // Values missing from now are blanks on the card and never clear HubSpot.
 func changed(now hubspot.PropertyValues, last map[string]string) hubspot.PropertyValues {
-	out := hubspot.PropertyValues{}
+	var out hubspot.PropertyValues // nil (no allocation) when nothing changed
 	for k, v := range now {
 		if old, ok := last[k]; !ok || old != v {
+			if out == nil {
+				out = hubspot.PropertyValues{}
+			}
 			out[k] = v
 		}
 	}
@@ -394,8 +406,15 @@ func (p *pass) adoptByPersonID(ctx context.Context, creates []*record, updates *
 	}
 	found := map[string]string{}
 	for chunk := range slices.Chunk(ids, batchSize) {
+		// HubSpot's search matches IN values against string properties only
+		// when they are lower-case (string comparison ignores case), and
+		// person ids are upper-case hex.
+		lower := make([]string, len(chunk))
+		for i, id := range chunk {
+			lower[i] = strings.ToLower(id)
+		}
 		req := &hubspot.SearchRequest{
-			FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: propPersonID, Operator: hubspot.OperatorIn, Values: chunk}}}},
+			FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: propPersonID, Operator: hubspot.OperatorIn, Values: lower}}}},
 			Properties:   []string{propPersonID},
 			Limit:        200,
 		}
