@@ -30,9 +30,10 @@ func exampleClient(mt *httpmock.MockTransport) *hubspot.Client {
 
 func ExampleNewClient() {
 	// A Professional or Enterprise private app may send 190 requests per
-	// 10 s: 18/s with a burst of 10 stays below that.
+	// 10 s: 18.5/s with a burst of 5 stays below that (at most 190 in any
+	// 10 s) while using 97% of it.
 	client, err := hubspot.NewClient("pat-na1-...",
-		hubspot.WithRateLimit(18, 10),
+		hubspot.WithRateLimit(18.5, 5),
 		hubspot.WithRetry(hubspot.RetryPolicy{MaxAttempts: 5, Initial: time.Second, Max: 30 * time.Second}),
 		hubspot.WithUserAgent("my-sync/1.0"),
 	)
