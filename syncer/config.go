@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -32,6 +33,34 @@ func (d Direction) String() string {
 		return "two_way"
 	}
 	return fmt.Sprintf("direction(%d)", int(d))
+}
+
+// ParseDirection parses a direction as String writes it ("two_way") or
+// with hyphens ("two-way"), in any case; "" is SansanToHubSpot. Flags and
+// config files use it through UnmarshalText.
+func ParseDirection(s string) (Direction, error) {
+	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_") {
+	case "sansan_to_hubspot", "":
+		return SansanToHubSpot, nil
+	case "hubspot_to_sansan":
+		return HubSpotToSansan, nil
+	case "two_way", "twoway":
+		return TwoWay, nil
+	}
+	return 0, fmt.Errorf("syncer: unknown direction %q: want sansan-to-hubspot, hubspot-to-sansan or two-way", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler with ParseDirection.
+func (d *Direction) UnmarshalText(b []byte) error {
+	v, err := ParseDirection(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }
 
 // EmailPolicy decides what happens to cards without a usable email.

@@ -221,3 +221,33 @@ func TestMultipleAccountsOverlap(t *testing.T) {
 		t.Errorf("second pass wrote %d times", e.writes()-w)
 	}
 }
+
+func TestParseDirection(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in      string
+		want    syncer.Direction
+		wantErr bool
+	}{
+		{in: "", want: syncer.SansanToHubSpot},
+		{in: "sansan-to-hubspot", want: syncer.SansanToHubSpot},
+		{in: "hubspot_to_sansan", want: syncer.HubSpotToSansan},
+		{in: " Two-Way ", want: syncer.TwoWay},
+		{in: "up", wantErr: true},
+	} {
+		var d syncer.Direction
+		err := d.UnmarshalText([]byte(tt.in))
+		if (err != nil) != tt.wantErr {
+			t.Errorf("UnmarshalText(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && d != tt.want {
+			t.Errorf("UnmarshalText(%q) = %s, want %s", tt.in, d, tt.want)
+		}
+		if err == nil {
+			if b, _ := d.MarshalText(); string(b) != tt.want.String() {
+				t.Errorf("MarshalText = %s", b)
+			}
+		}
+	}
+}

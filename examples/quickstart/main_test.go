@@ -225,26 +225,3 @@ func TestRunFailures(t *testing.T) {
 		})
 	}
 }
-
-func TestParseDirection(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		in      string
-		want    string
-		wantErr bool
-	}{
-		{in: "sansan-to-hubspot", want: "sansan_to_hubspot"},
-		{in: "hubspot_to_sansan", want: "hubspot_to_sansan"},
-		{in: "Two-Way", want: "two_way"},
-		{in: "up", wantErr: true},
-	} {
-		d, err := parseDirection(tt.in)
-		if (err != nil) != tt.wantErr {
-			t.Errorf("parseDirection(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
-			continue
-		}
-		if err == nil && d.String() != tt.want {
-			t.Errorf("parseDirection(%q) = %s, want %s", tt.in, d, tt.want)
-		}
-	}
-}

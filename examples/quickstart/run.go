@@ -86,9 +86,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	d, err := parseDirection(dir)
+	d, err := syncer.ParseDirection(dir)
 	if err != nil {
-		return o, err
+		return o, fmt.Errorf("-direction: %w", err)
 	}
 	o.direction = d
 	for t := range strings.SplitSeq(tags, ",") {
@@ -103,19 +103,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-cards must be between 1 and 100000, got %d", o.cards)
 	}
 	return o, nil
-}
-
-// parseDirection accepts the flag's spellings and syncer.Direction's own.
-func parseDirection(s string) (syncer.Direction, error) {
-	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "-") {
-	case "sansan-to-hubspot", "":
-		return syncer.SansanToHubSpot, nil
-	case "hubspot-to-sansan":
-		return syncer.HubSpotToSansan, nil
-	case "two-way", "twoway", "both":
-		return syncer.TwoWay, nil
-	}
-	return 0, fmt.Errorf("-direction %q: want sansan-to-hubspot, hubspot-to-sansan or two-way", s)
 }
 
 // reason turns an error into the one line the program ends with.

@@ -69,7 +69,7 @@ func loadConfig(args []string, env func(string) string, stderr io.Writer) (confi
 		problems = append(problems, "HUBSPOT_ACCESS_TOKEN is not set")
 	}
 	var err error
-	if c.direction, err = parseDirection(dir); err != nil {
+	if c.direction, err = syncer.ParseDirection(dir); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if c.interval, err = time.ParseDuration(interval); err != nil || c.interval <= 0 {
@@ -90,17 +90,4 @@ func loadConfig(args []string, env func(string) string, stderr io.Writer) (confi
 		return c, errors.New(strings.Join(problems, "; "))
 	}
 	return c, nil
-}
-
-// parseDirection accepts the flag's spellings and syncer.Direction's own.
-func parseDirection(s string) (syncer.Direction, error) {
-	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "-") {
-	case "sansan-to-hubspot", "":
-		return syncer.SansanToHubSpot, nil
-	case "hubspot-to-sansan":
-		return syncer.HubSpotToSansan, nil
-	case "two-way", "twoway", "both":
-		return syncer.TwoWay, nil
-	}
-	return 0, fmt.Errorf("direction %q: want sansan-to-hubspot, hubspot-to-sansan or two-way", s)
 }
