@@ -31,7 +31,9 @@
 // exchangeDate, then newest update, then greatest card id wins, against both
 // the page and the links already stored, so the winner is the same on every
 // pass and two contacts are never made for one email. Losers are reported
-// as excluded duplicates.
+// as excluded duplicates. When the winner's card later moves to another
+// email (or is excluded), the pass reads the losers' cards again and the
+// best of them takes the vacated email, in the same pass.
 //
 // Each winner is diffed against its link: unchanged values make no API
 // call. The rest are written in batches of 100 — batch/update by contact id

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
@@ -249,5 +250,52 @@ func TestParseDirection(t *testing.T) {
 				t.Errorf("MarshalText = %s", b)
 			}
 		}
+	}
+}
+
+// TestDuplicatePromotedWhenWinnerLeaves: two persons share an email; when
+// the winner's card moves to another email, the other person takes the
+// first email over in the same pass instead of staying excluded.
+func TestDuplicatePromotedWhenWinnerLeaves(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0, 13)
+	admin := e.admin()
+	shared := "shared.person@kabushiki-tokyo.co.jp"
+	// Updated long ago, so only a promotion (not the listing's overlap)
+	// brings the older card back.
+	long := time.Now().Add(-24 * time.Hour)
+	older := e.ss.Fake.AddCard(sansantest.Card{OwnerID: admin.ID, LastName: sansantest.Ptr("佐藤"), Email: sansantest.Ptr(shared),
+		ExchangeDate: sansantest.Ptr("2020-01-01"), RegisteredTime: long, UpdatedTime: long})
+	newer := e.ss.Fake.AddCard(sansantest.Card{OwnerID: admin.ID, LastName: sansantest.Ptr("鈴木"), Email: sansantest.Ptr(shared),
+		ExchangeDate: sansantest.Ptr("2024-01-01"), RegisteredTime: long, UpdatedTime: long})
+	if got, _ := e.ss.Fake.Card(older.ID); !got.UpdatedTime.Equal(long) {
+		t.Fatalf("fixture: the fake set updatedTime %s", got.UpdatedTime)
+	}
+	eng := e.engine(nil)
+	rep := e.syncOnce(eng)
+	if rep.Created != 1 || rep.ExcludedByReason["duplicate_email"] != 1 {
+		t.Fatalf("first pass: %s", rep)
+	}
+	if c, _ := e.hs.Fake.ContactByEmail(shared); c.Properties["sansan_person_id"] != newer.PersonID {
+		t.Fatalf("contact of %s is person %s, want the newer card's", shared, c.Properties["sansan_person_id"])
+	}
+	if _, err := e.ss.Fake.UpdateCard(newer.ID, func(c *sansantest.Card) { c.Email = sansantest.Ptr("new.address@kabushiki-tokyo.co.jp") }); err != nil {
+		t.Fatal(err)
+	}
+	rep = e.syncOnce(eng)
+	moved, ok := e.hs.Fake.ContactByEmail("new.address@kabushiki-tokyo.co.jp")
+	if !ok || moved.Properties["sansan_person_id"] != newer.PersonID {
+		t.Fatalf("the winner's contact did not follow its email: %v (report %s)", moved.Properties, rep)
+	}
+	promoted, ok := e.hs.Fake.ContactByEmail(shared)
+	if !ok || promoted.Properties["sansan_person_id"] != older.PersonID {
+		t.Fatalf("%s not given to the other person: %v (report %s)", shared, promoted.Properties, rep)
+	}
+	if n := e.hs.Fake.NumContacts(); n != 2 {
+		t.Errorf("%d contacts, want 2", n)
+	}
+	w := e.writes()
+	if rep := e.syncOnce(eng); e.writes() != w {
+		t.Errorf("a further pass wrote: %s", rep)
 	}
 }

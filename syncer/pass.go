@@ -3,6 +3,8 @@ package syncer
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -22,11 +24,14 @@ type pass struct {
 	// dryCreated holds the emails a dry run counted as created, so a later
 	// record for the same email counts as the update the real pass makes.
 	dryCreated map[string]bool
+	// vacated holds emails whose contact holder moved to another email or
+	// was excluded in this pass (see promote).
+	vacated map[string]bool
 }
 
 func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	start := e.now()
-	p := &pass{e: e, store: e.store, rep: newReport(start, e.cfg.DryRun), start: start, dryCreated: map[string]bool{}}
+	p := &pass{e: e, store: e.store, rep: newReport(start, e.cfg.DryRun), start: start, dryCreated: map[string]bool{}, vacated: map[string]bool{}}
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
 	}
@@ -68,6 +73,9 @@ func (p *pass) run(ctx context.Context) error {
 			if err := p.syncAccount(ctx, &p.e.cfg.Accounts[i]); err != nil {
 				return err
 			}
+		}
+		if err := p.promote(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -231,7 +239,44 @@ func (p *pass) retryFailing(ctx context.Context) error {
 	if err != nil {
 		return wrapf(err, "syncer: list failing links")
 	}
+	return p.reread(ctx, links)
+}
+
+// promote gives the emails that a pass vacated (their contact's person now
+// has another email, or is excluded) to the persons that lost them as
+// duplicates: their cards are read again and compete as on any page, so
+// the best remaining one gets the email's contact without waiting for its
+// own card to change.
+func (p *pass) promote(ctx context.Context) error {
+	if len(p.vacated) == 0 {
+		return nil
+	}
+	emails := slices.Sorted(maps.Keys(p.vacated))
+	clear(p.vacated)
+	byEmail, err := p.store.LinksByEmail(ctx, emails)
+	if err != nil {
+		return wrapf(err, "syncer: read links by email")
+	}
+	var losers []*Link
+	for _, email := range emails {
+		ls := byEmail[email]
+		if slices.ContainsFunc(ls, func(l *Link) bool { return l.ContactID != "" && l.State != StateExcluded }) {
+			continue // the email still has a contact holder
+		}
+		for _, l := range ls {
+			if l.State == StateExcluded && l.Reason == ReasonDuplicateEmail {
+				losers = append(losers, l)
+			}
+		}
+	}
+	return p.reread(ctx, losers)
+}
+
+// reread reads the cards of links again and processes them like a page:
+// failing records due for a retry, and duplicates being promoted.
+func (p *pass) reread(ctx context.Context, links []*Link) error {
 	byAcct := map[string][]*sansan.BizCard{}
+	var names []string
 	for _, l := range links {
 		if l.Origin == originHubSpot {
 			continue
@@ -240,41 +285,20 @@ func (p *pass) retryFailing(ctx context.Context) error {
 		if acct == nil {
 			continue
 		}
-		// The card that failed, as it is now: a newer card of the person
-		// would have come through the listing anyway.
-		card, _, err := acct.Client.BizCards.Get(ctx, l.CardID)
-		if errors.Is(err, sansan.ErrNotFound) {
-			person, _, perr := acct.Client.Persons.Get(ctx, l.PersonID)
-			if errors.Is(perr, sansan.ErrNotFound) {
-				continue // deleted in Sansan: never propagated
-			}
-			card, err = nil, perr
-			if perr == nil {
-				card = person.HeadBizCard
-			}
-		}
+		card, err := p.readCard(ctx, acct, l)
 		if err != nil {
-			return wrapf(err, "syncer: re-read failing card")
-		}
-		if card != nil && card.Tags == nil {
-			// A single-card read carries no tags; without them the retried
-			// write would leave sansan_tags unset for good.
-			tags := []sansan.Tag{}
-			for t, err := range acct.Client.BizCards.TagsIter(ctx, card.ID, nil) {
-				if err != nil {
-					return wrapf(err, "syncer: re-read failing card's tags")
-				}
-				tags = append(tags, *t)
-			}
-			card.Tags = tags
+			return err
 		}
 		if card != nil {
+			if _, ok := byAcct[acct.Name]; !ok {
+				names = append(names, acct.Name)
+			}
 			byAcct[acct.Name] = append(byAcct[acct.Name], card)
 		}
 	}
-	for name, cards := range byAcct {
+	for _, name := range names {
 		w := p.newWriter(p.e.account(name), SansanToHubSpot)
-		if err := p.processCards(ctx, w, cards, 0); err != nil {
+		if err := p.processCards(ctx, w, byAcct[name], 0); err != nil {
 			return err
 		}
 		if err := w.flushAll(ctx); err != nil {
@@ -282,6 +306,40 @@ func (p *pass) retryFailing(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// readCard reads a link's card as it is now (a newer card of the person
+// comes through the listing anyway), falling back to the person's head card
+// when that card is gone; nil when the person is gone too (deletes are
+// never propagated).
+func (p *pass) readCard(ctx context.Context, acct *Account, l *Link) (*sansan.BizCard, error) {
+	card, _, err := acct.Client.BizCards.Get(ctx, l.CardID)
+	if errors.Is(err, sansan.ErrNotFound) {
+		person, _, perr := acct.Client.Persons.Get(ctx, l.PersonID)
+		if errors.Is(perr, sansan.ErrNotFound) {
+			return nil, nil
+		}
+		card, err = nil, perr
+		if perr == nil {
+			card = person.HeadBizCard
+		}
+	}
+	if err != nil {
+		return nil, wrapf(err, "syncer: re-read card")
+	}
+	if card != nil && card.Tags == nil {
+		// A single-card read carries no tags; without them the write would
+		// leave sansan_tags unset for good.
+		tags := []sansan.Tag{}
+		for t, err := range acct.Client.BizCards.TagsIter(ctx, card.ID, nil) {
+			if err != nil {
+				return nil, wrapf(err, "syncer: re-read card tags")
+			}
+			tags = append(tags, *t)
+		}
+		card.Tags = tags
+	}
+	return card, nil
 }
 
 func (e *Engine) account(name string) *Account {

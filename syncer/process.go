@@ -132,6 +132,7 @@ func (p *pass) processCards(ctx context.Context, w *writer, cards []*sansan.BizC
 			}
 		}
 		if reason != "" {
+			p.vacate(old, "")
 			p.rep.count(ar, outExcluded, reason)
 			save = append(save, p.excludedLink(acct, r, reason))
 			continue
@@ -139,6 +140,7 @@ func (p *pass) processCards(ctx context.Context, w *writer, cards []*sansan.BizC
 		if r.res.Email.Status != mapping.EmailValid {
 			r.email = ""
 		}
+		p.vacate(old, r.email)
 		recs = append(recs, r)
 	}
 
@@ -485,5 +487,14 @@ func (p *pass) resolveConflicts(r *record) {
 		if ok && !m.Winner.SansanWins(r.card.UpdatedTime, r.old.RemoteAt) {
 			delete(r.send, k)
 		}
+	}
+}
+
+// vacate notes that the person of old, which held a contact for its email,
+// now has email (or is excluded, email ""), so the persons that lost that
+// email as duplicates can be promoted at the end of the pass.
+func (p *pass) vacate(old *Link, email string) {
+	if old != nil && old.ContactID != "" && old.Email != "" && old.Email != email && old.State != StateExcluded {
+		p.vacated[old.Email] = true
 	}
 }
