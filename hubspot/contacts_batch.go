@@ -220,17 +220,7 @@ func (s *ContactsService) BatchCreate(ctx context.Context, inputs []BatchCreateI
 //
 // HubSpot API docs: POST /crm/v3/objects/contacts/batch/update
 func (s *ContactsService) BatchUpdate(ctx context.Context, inputs []BatchUpdateInput) (*BatchResult, *Response, error) {
-	if err := checkBatchSize(len(inputs)); err != nil {
-		return nil, nil, err
-	}
-	given := make([]string, len(inputs))
-	for i, in := range inputs {
-		if in.ID == "" {
-			return nil, nil, fmt.Errorf("%w: empty id at input %d", ErrInvalidInput, i)
-		}
-		given[i] = in.ObjectWriteTraceID
-	}
-	traces, err := traceIDs(given)
+	traces, err := writeTraces(len(inputs), func(i int) (string, string) { return inputs[i].ID, inputs[i].ObjectWriteTraceID })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -258,17 +248,7 @@ func (s *ContactsService) BatchUpdate(ctx context.Context, inputs []BatchUpdateI
 //
 // HubSpot API docs: POST /crm/v3/objects/contacts/batch/upsert
 func (s *ContactsService) BatchUpsert(ctx context.Context, inputs []BatchUpsertInput) (*BatchResult, *Response, error) {
-	if err := checkBatchSize(len(inputs)); err != nil {
-		return nil, nil, err
-	}
-	given := make([]string, len(inputs))
-	for i, in := range inputs {
-		if in.ID == "" {
-			return nil, nil, fmt.Errorf("%w: empty id at input %d", ErrInvalidInput, i)
-		}
-		given[i] = in.ObjectWriteTraceID
-	}
-	traces, err := traceIDs(given)
+	traces, err := writeTraces(len(inputs), func(i int) (string, string) { return inputs[i].ID, inputs[i].ObjectWriteTraceID })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -449,4 +429,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// writeTraces checks the batch size and that every input of an update or
+// upsert names its record, and returns the inputs' trace ids (given or
+// generated, see traceIDs). at returns input i's id and given trace id.
+func writeTraces(n int, at func(i int) (id, trace string)) ([]string, error) {
+	if err := checkBatchSize(n); err != nil {
+		return nil, err
+	}
+	given := make([]string, n)
+	for i := range n {
+		id, trace := at(i)
+		if id == "" {
+			return nil, fmt.Errorf("%w: empty id at input %d", ErrInvalidInput, i)
+		}
+		given[i] = trace
+	}
+	return traceIDs(given)
 }
