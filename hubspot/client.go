@@ -224,9 +224,13 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithUserAgent sets the User-Agent header.
+// WithUserAgent sets the User-Agent header. It must be non-empty and on one
+// line, so a bad value fails here rather than on every request.
 func WithUserAgent(ua string) Option {
 	return func(o *options) error {
+		if ua == "" || strings.ContainsAny(ua, "\r\n\x00") {
+			return errors.New("hubspot: user agent must be non-empty and on one line")
+		}
 		o.userAgent = ua
 		return nil
 	}

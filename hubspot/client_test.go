@@ -39,6 +39,8 @@ func TestNewClientOptions(t *testing.T) {
 		{name: "zero burst", token: "t", opts: []hubspot.Option{hubspot.WithSearchRateLimit(5, 0)}, wantErr: true},
 		{name: "unlimited", token: "t", opts: []hubspot.Option{hubspot.WithRateLimit(rate.Inf, 0)}},
 		{name: "bad retry", token: "t", opts: []hubspot.Option{hubspot.WithRetry(hubspot.RetryPolicy{MaxAttempts: 0})}, wantErr: true},
+		{name: "empty user agent", token: "t", opts: []hubspot.Option{hubspot.WithUserAgent("")}, wantErr: true},
+		{name: "multi-line user agent", token: "t", opts: []hubspot.Option{hubspot.WithUserAgent("a\r\nX-Evil: 1")}, wantErr: true},
 		{name: "nil logger", token: "t", opts: []hubspot.Option{hubspot.WithLogger(nil)}, wantErr: true},
 		{name: "nil sleep", token: "t", opts: []hubspot.Option{hubspot.WithSleep(nil)}, wantErr: true},
 	}
