@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
@@ -240,7 +241,7 @@ func TestRunReturnsOnBadCredentials(t *testing.T) {
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("Run = %v, want an auth error before the timeout", err)
 	}
-	if !errors.Is(err, errors.Unwrap(err)) && !strings.Contains(err.Error(), "401") && !strings.Contains(strings.ToLower(err.Error()), "unauthorized") {
-		t.Logf("err: %v", err)
+	if !errors.Is(err, sansan.ErrUnauthorized) {
+		t.Errorf("Run = %v, want an error matching sansan.ErrUnauthorized", err)
 	}
 }
