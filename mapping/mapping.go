@@ -155,6 +155,49 @@ func (w Winner) SansanWins(cardUpdated, contactUpdated time.Time) bool {
 	return true
 }
 
+// BlankPolicy says when a blank card value clears a contact property that
+// holds a value. The sync engine applies it with the value it last wrote
+// (base), the contact's current value (theirs) and the card's (ours).
+type BlankPolicy int
+
+// Blank policies. The zero value is BlanksClearOwn.
+const (
+	// BlanksClearOwn clears a value the sync itself wrote and nobody changed
+	// since (theirs equals base), and never a value a person or another
+	// tool set, nor one on a contact the sync adopted and never wrote.
+	BlanksClearOwn BlankPolicy = iota
+	// BlanksNeverClear never lets a blank card value clear the property:
+	// the last non-blank value stays, as in HubSpot's own integration.
+	BlanksNeverClear
+	// BlanksAlwaysClear writes "" for a blank card value on every write,
+	// whoever set the contact's value (what ClearOnBlank did).
+	BlanksAlwaysClear
+)
+
+// String returns "clear_own", "never_clear" or "always_clear".
+func (b BlankPolicy) String() string {
+	switch b {
+	case BlanksClearOwn:
+		return "clear_own"
+	case BlanksNeverClear:
+		return "never_clear"
+	case BlanksAlwaysClear:
+		return "always_clear"
+	}
+	return "BlankPolicy(" + strconv.Itoa(int(b)) + ")"
+}
+
+func (b BlankPolicy) valid() bool { return b >= BlanksClearOwn && b <= BlanksAlwaysClear }
+
+// BlankPolicy returns the mapping's effective blank policy: Blanks, or
+// BlanksAlwaysClear when the older ClearOnBlank is set.
+func (m *Mapping) BlankPolicy() BlankPolicy {
+	if m.ClearOnBlank {
+		return BlanksAlwaysClear
+	}
+	return m.Blanks
+}
+
 // Overflow says what happens to a value longer than the limit of the side it
 // is written to ([MaxPropertyLength] on HubSpot).
 type Overflow int
@@ -255,10 +298,13 @@ type Mapping struct {
 	Direction Direction
 	// Winner settles two-way conflicts.
 	Winner Winner
-	// ClearOnBlank lets a blank value clear the other side: a card field
-	// that is nil or blank writes "" (clearing the property), and a blank
-	// contact property counts as a change to propagate. Without it blanks
-	// never clear anything.
+	// Blanks says when a blank card value clears the contact property; the
+	// zero value, [BlanksClearOwn], is the engine's three-way value rule.
+	Blanks BlankPolicy
+	// ClearOnBlank is the older spelling of Blanks: [BlanksAlwaysClear]: a
+	// card field that is nil or blank writes "" (clearing the property),
+	// and a blank contact property counts as a change to propagate. It is
+	// kept for source compatibility and wins over Blanks when set.
 	ClearOnBlank bool
 	// Overflow says what happens to values over HubSpot's length limit.
 	Overflow Overflow
@@ -476,6 +522,9 @@ func compile(m Mapping) (entry, error) {
 	}
 	if !m.Winner.valid() {
 		bad(CodeInvalidMapping, "invalid winner "+m.Winner.String())
+	}
+	if !m.Blanks.valid() {
+		bad(CodeInvalidMapping, "invalid blank policy "+m.Blanks.String())
 	}
 	if m.Overflow != OverflowTruncate && m.Overflow != OverflowReject {
 		bad(CodeInvalidMapping, "invalid overflow policy "+strconv.Itoa(int(m.Overflow)))

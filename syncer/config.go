@@ -90,6 +90,10 @@ type Account struct {
 	TagIDs []string
 }
 
+// MaxPageSize is the most cards Sansan serves on one listing page, and
+// Config.PageSize's default.
+const MaxPageSize = 300
+
 // MaxTagIDs is the most tags one account may filter on.
 const MaxTagIDs = 300
 
@@ -136,6 +140,12 @@ type Config struct {
 	// StopSyncingFiltered, when true, stops updating a linked record once it
 	// no longer matches the filters; by default a link keeps syncing.
 	StopSyncingFiltered bool
+
+	// PageSize is how many cards one Sansan listing page asks for: 1 to
+	// 300, the default (0) being 300, the most Sansan serves. Smaller
+	// pages cost more calls and change nothing else: the result of a pass
+	// does not depend on how its cards were paged.
+	PageSize int
 
 	// Interval is the time between passes in Run (default 1 minute).
 	Interval time.Duration
@@ -212,6 +222,9 @@ func (c *Config) validate() error {
 	}
 	if c.EmailPolicy < RequireEmail || c.EmailPolicy > AllowMissingEmail {
 		p = append(p, fmt.Sprintf("unknown email policy %d", int(c.EmailPolicy)))
+	}
+	if c.PageSize < 0 || c.PageSize > MaxPageSize {
+		p = append(p, fmt.Sprintf("page size %d is outside 1..%d (0 means %d)", c.PageSize, MaxPageSize, MaxPageSize))
 	}
 	if c.Interval < 0 || c.Overlap < 0 {
 		p = append(p, "interval and overlap must not be negative")

@@ -194,6 +194,14 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// pageSize is the Sansan listing page size of the engine's passes.
+func (e *Engine) pageSize() int {
+	if e.cfg.PageSize > 0 {
+		return e.cfg.PageSize
+	}
+	return MaxPageSize
+}
+
 func wrapf(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }

@@ -21,21 +21,17 @@ const streamHubSpot = "hubspot/contacts"
 // timestamps is walked without loss), then contacts queued by Notify.
 func (p *pass) syncFromHubSpot(ctx context.Context) error {
 	e := p.e
-	cp, err := p.store.Checkpoint(ctx, streamHubSpot)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return wrapf(err, "syncer: read checkpoint")
+	st, err := openStream(ctx, p.store, streamHubSpot, time.Time{}, p.start, e.cfg.Overlap)
+	if err != nil {
+		return err
 	}
-	if !cp.Complete {
+	if st.initial() {
 		p.rep.Initial = true
 	}
-	to := p.start
-	lastID := ""
-	if !cp.Until.IsZero() {
-		to, lastID = cp.Until, cp.Cursor
-	}
-	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorLTE, Value: ms(to)}}
-	if !cp.Since.IsZero() {
-		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(cp.Since.Add(-e.cfg.Overlap))})
+	lastID := st.cursor
+	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorLTE, Value: ms(st.to)}}
+	if !st.from.IsZero() {
+		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(st.from)})
 	}
 	if lastID != "" {
 		filters = append(filters, hubspot.Filter{PropertyName: hubspot.ObjectIDProperty, Operator: hubspot.OperatorGT, Value: lastID})
@@ -53,15 +49,14 @@ func (p *pass) syncFromHubSpot(ctx context.Context) error {
 		if err := p.processContacts(ctx, batch); err != nil {
 			return err
 		}
-		next := Checkpoint{Since: cp.Since, Until: to, Cursor: lastID, Complete: cp.Complete}
-		if last {
-			next = Checkpoint{Since: to, Complete: true}
-		}
 		batch = batch[:0]
 		if e.cfg.Progress != nil {
 			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: last})
 		}
-		return p.putCheckpoint(ctx, streamHubSpot, next)
+		if last {
+			return st.complete(ctx)
+		}
+		return st.advance(ctx, lastID)
 	}
 	for c, err := range e.cfg.HubSpot.Contacts.SearchIter(ctx, req) {
 		if err != nil {
@@ -69,7 +64,7 @@ func (p *pass) syncFromHubSpot(ctx context.Context) error {
 		}
 		// The search is eventually consistent and its window may admit a
 		// contact changed after it started: leave those for the next pass.
-		if lm, ok := modifiedAt(c); ok && lm.After(to) {
+		if lm, ok := modifiedAt(c); ok && lm.After(st.to) {
 			continue
 		}
 		batch = append(batch, c)
@@ -129,13 +124,18 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 	e := p.e
 	acct := e.registerAccount()
 	ar := p.rep.account(acct.Name, HubSpotToSansan)
+	ids := make([]string, len(contacts))
+	for i, c := range contacts {
+		ids[i] = c.ID
+	}
+	links, err := p.store.LinksByContact(ctx, ids)
+	if err != nil {
+		return wrapf(err, "syncer: read links")
+	}
 	var save []*Link
 	for _, c := range contacts {
 		ar.Read++
-		link, err := p.store.LinkByContact(ctx, c.ID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return wrapf(err, "syncer: read link")
-		}
+		link := links[c.ID]
 		vals := e.mapping.ContactValues(c.Properties)
 		if link != nil {
 			if l, changed := p.observeRemote(link, c, vals); changed {
@@ -145,7 +145,7 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 			continue
 		}
 		if !e.cfg.ContactFilter.matches(c) {
-			p.rep.count(ar, outExcluded, ReasonFiltered)
+			p.rep.count(ar, outExcluded, string(ReasonFiltered))
 			continue
 		}
 		if pid, _ := c.Properties.Get(propPersonID); pid != "" && e.writes(propPersonID) {
@@ -161,10 +161,10 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 		case mapping.EmailMissing:
 			// Without an email a registered card could not be found again
 			// after a crash, so such contacts are never registered.
-			p.rep.count(ar, outExcluded, ReasonNoEmail)
+			p.rep.count(ar, outExcluded, string(ReasonNoEmail))
 			continue
 		case mapping.EmailInvalid:
-			p.rep.count(ar, outExcluded, ReasonInvalidEmail)
+			p.rep.count(ar, outExcluded, string(ReasonInvalidEmail))
 			continue
 		}
 		l, err := p.register(ctx, acct, ar, c, em.Normalized, vals)
@@ -226,14 +226,14 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	if len(known[email]) > 0 {
 		// A Sansan person with this email is already known (perhaps
 		// excluded or a duplicate): never create a second card for it.
-		p.rep.count(ar, outExcluded, ReasonDuplicateEmail)
+		p.rep.count(ar, outExcluded, string(ReasonDuplicateEmail))
 		return nil, nil
 	}
 	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
 	if err != nil {
 		return nil, wrapf(err, "syncer: search sansan by email")
 	}
-	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, Values: vals, State: StateInSync, Origin: originHubSpot, UpdatedAt: p.start}
+	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, Values: vals, State: StateInSync, Origin: OriginHubSpot, UpdatedAt: p.start}
 	if len(found) > 0 {
 		card := found[0]
 		l.PersonID, l.CardID, l.Rank = card.PersonID, card.ID, rankOf(card)
@@ -242,19 +242,19 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	}
 	req, problems := e.mapping.PropertiesToCard(c.Properties)
 	if req == nil {
-		p.rep.count(ar, outFailed, CategoryMapping)
+		p.rep.count(ar, outFailed, string(CategoryMapping))
 		p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryMapping, Message: problemText(problems)})
 		return nil, nil
 	}
 	req.TagIDs = append(req.TagIDs, e.cfg.RegisterTagIDs...)
-	if e.cfg.DryRun {
+	card, recorded, err := p.sink.registerCard(ctx, acct, req)
+	if recorded {
 		p.rep.count(ar, outCreated, "")
 		return nil, nil
 	}
-	card, _, err := acct.Client.BizCards.Register(ctx, req)
 	if err != nil {
 		if errors.Is(err, sansan.ErrBadRequest) {
-			p.rep.count(ar, outFailed, CategoryInvalidValue)
+			p.rep.count(ar, outFailed, string(CategoryInvalidValue))
 			p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryInvalidValue, Message: err.Error()})
 			return nil, nil
 		}
@@ -268,7 +268,7 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 			return nil, wrapf(err, "syncer: find registered card")
 		}
 		if len(found) == 0 {
-			p.rep.count(ar, outFailed, CategoryOther)
+			p.rep.count(ar, outFailed, string(CategoryOther))
 			p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryOther,
 				Message: "sansan accepted the card but it cannot be found yet; the next pass links it"})
 			return nil, nil

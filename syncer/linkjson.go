@@ -25,7 +25,7 @@ type linkJSON struct {
 	Message          string            `json:"message,omitempty"`
 	Attempts         int               `json:"attempts,omitempty"`
 	NextRetry        time.Time         `json:"next_retry,omitzero"`
-	Origin           string            `json:"origin,omitempty"`
+	Origin           LinkOrigin        `json:"origin,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at,omitzero"`
 }
 

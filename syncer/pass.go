@@ -15,15 +15,14 @@ import (
 type pass struct {
 	e     *Engine
 	store Store // the engine's store, or a dry-run overlay over it
+	sink  sink  // where writes go: the services, or a dry-run recorder
+	plan  *planner
 	rep   *Report
 	start time.Time
 
 	hubspotCalls0 int64
 	sansanCalls0  []int64
 
-	// dryCreated holds the emails a dry run counted as created, so a later
-	// record for the same email counts as the update the real pass makes.
-	dryCreated map[string]bool
 	// vacated holds emails whose contact holder moved to another email or
 	// was excluded in this pass (see promote).
 	vacated map[string]bool
@@ -31,9 +30,11 @@ type pass struct {
 
 func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	start := e.now()
-	p := &pass{e: e, store: e.store, rep: newReport(start, e.cfg.DryRun), start: start, dryCreated: map[string]bool{}, vacated: map[string]bool{}}
+	p := &pass{e: e, store: e.store, sink: liveSink{e}, rep: newReport(start, e.cfg.DryRun), start: start, vacated: map[string]bool{}}
+	p.plan = newPlanner(&e.cfg, e.mapping, start)
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
+		p.sink = &drySink{e: e, created: map[string]bool{}}
 	}
 	p.hubspotCalls0 = e.cfg.HubSpot.Requests()
 	for _, a := range e.cfg.Accounts {
@@ -90,64 +91,54 @@ func streamSansan(account string) string { return "sansan/" + account + "/bizcar
 
 // syncAccount reads one account's cards changed since its checkpoint and
 // writes them to HubSpot, page by page. The next page is fetched while the
-// current one is written, so Sansan reads overlap HubSpot writes.
+// current one is planned and written, so Sansan reads overlap HubSpot
+// writes.
 func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	e := p.e
-	stream := streamSansan(acct.Name)
-	cp, err := p.store.Checkpoint(ctx, stream)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return wrapf(err, "syncer: read checkpoint")
-	}
-	if !cp.Complete {
-		p.rep.Initial = true
-	}
-	from := initialFloor
-	if !cp.Since.IsZero() {
-		from = cp.Since.Add(-e.cfg.Overlap)
-	}
 	// Sansan's window bounds have whole seconds: round the upper bound up so
 	// a card changed earlier in the pass's starting second is not missed.
-	to := p.start.Truncate(time.Second).Add(time.Second)
-	cursor := ""
-	if !cp.Until.IsZero() { // resume an interrupted pass
-		to, cursor = cp.Until, cp.Cursor
+	end := p.start.Truncate(time.Second).Add(time.Second)
+	st, err := openStream(ctx, p.store, streamSansan(acct.Name), initialFloor, end, e.cfg.Overlap)
+	if err != nil {
+		return err
+	}
+	if st.initial() {
+		p.rep.Initial = true
 	}
 	ar := p.rep.account(acct.Name, SansanToHubSpot)
-	if !from.Before(to) {
+	if st.empty() {
 		return nil
 	}
 	opts := sansan.ListBizCardsOptions{
-		UpdatedFrom:    from,
-		UpdatedTo:      to,
+		UpdatedFrom:    st.from,
+		UpdatedTo:      st.to,
 		Range:          sansan.RangeAll,
 		EntryStatus:    []sansan.EntryStatus{sansan.EntryStatusCompleted},
 		IncludeTags:    true,
 		OrderBy:        sansan.OrderByUpdatedAt,
 		OrderDirection: sansan.OrderAsc,
-		Limit:          300,
-		NextPageToken:  cursor,
+		Limit:          e.pageSize(),
+		NextPageToken:  st.cursor,
 	}
 	// Stop the page producer whenever this function returns, error or not.
 	fetchCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	pages := p.fetchPages(fetchCtx, acct, opts)
-	w := p.newWriter(acct, SansanToHubSpot)
+	x := p.newExecutor(acct, SansanToHubSpot)
 	var tokens []string // tokens[i] fetches the page after page i
 	saved := -1         // last page whose checkpoint is saved
 	progress := func(done bool) {
 		if e.cfg.Progress != nil {
-			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: w.written, Done: done})
+			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: x.written, Done: done})
 		}
 	}
 	page := 0
 	for pg := range pages {
 		if pg.err != nil {
-			if cursor != "" && page == 0 && errors.Is(pg.err, sansan.ErrBadRequest) {
-				// The saved page token expired: restart the window; links
-				// make the re-read cost reads, not writes.
+			if st.cursor != "" && page == 0 && errors.Is(pg.err, sansan.ErrBadRequest) {
+				// The saved page token expired: restart the window.
 				e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
-				cp.Until, cp.Cursor = time.Time{}, ""
-				if err := p.putCheckpoint(ctx, stream, cp); err != nil {
+				if err := st.restart(ctx); err != nil {
 					return err
 				}
 				return p.syncAccount(ctx, acct)
@@ -155,7 +146,7 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 			return wrapf(pg.err, "syncer: list cards of account %q", acct.Name)
 		}
 		ar.Read += len(pg.cards)
-		if err := p.processCards(ctx, w, pg.cards, page); err != nil {
+		if err := p.processPage(ctx, x, pg.cards, page); err != nil {
 			return err
 		}
 		tokens = append(tokens, pg.next)
@@ -164,13 +155,12 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 		}
 		// Checkpoint after the last page whose records are all written.
 		last := saved
-		for last+1 < len(tokens) && w.donePage(last+1) {
+		for last+1 < len(tokens) && x.donePage(last+1) {
 			last++
 		}
 		if last > saved {
 			saved = last
-			next := Checkpoint{Since: cp.Since, Until: to, Cursor: tokens[last], Complete: cp.Complete}
-			if err := p.putCheckpoint(ctx, stream, next); err != nil {
+			if err := st.advance(ctx, tokens[last]); err != nil {
 				return err
 			}
 		}
@@ -180,14 +170,39 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := w.flushAll(ctx); err != nil {
+	if err := x.flushAll(ctx); err != nil {
 		return err
 	}
-	if err := p.putCheckpoint(ctx, stream, Checkpoint{Since: to, Complete: true}); err != nil {
+	if err := st.complete(ctx); err != nil {
 		return err
 	}
 	progress(true)
 	return nil
+}
+
+// processPage plans one page of cards and has the executor carry the plan
+// out: the store reads the planner needs, then the pure decision, then
+// the writes.
+func (p *pass) processPage(ctx context.Context, x *executor, cards []*sansan.BizCard, page int) error {
+	ids := make([]string, 0, len(cards))
+	for _, c := range cards {
+		if c != nil && c.PersonID != "" {
+			ids = append(ids, c.PersonID)
+		}
+	}
+	byPerson, err := p.store.LinksByPerson(ctx, ids)
+	if err != nil {
+		return wrapf(err, "syncer: read links")
+	}
+	prep := p.plan.prepare(x.acct, cards, page, byPerson, x)
+	var byEmail map[string][]*Link
+	if len(prep.emails) > 0 {
+		if byEmail, err = p.store.LinksByEmail(ctx, prep.emails); err != nil {
+			return wrapf(err, "syncer: read links by email")
+		}
+	}
+	pp := p.plan.decide(x.acct, prep, pageInput{acct: x.acct, page: page, byPerson: byPerson, byEmail: byEmail, pending: x})
+	return x.apply(ctx, pp)
 }
 
 type cardPage struct {
@@ -224,13 +239,6 @@ func (p *pass) fetchPages(ctx context.Context, acct *Account, opts sansan.ListBi
 	return ch
 }
 
-func (p *pass) putCheckpoint(ctx context.Context, stream string, cp Checkpoint) error {
-	if err := p.store.PutCheckpoint(ctx, stream, cp); err != nil {
-		return wrapf(err, "syncer: save checkpoint")
-	}
-	return nil
-}
-
 // retryFailing re-reads the head cards of failing links whose retry time
 // has come, so a record that failed is tried again even if its card does
 // not change.
@@ -248,28 +256,32 @@ func (p *pass) retryFailing(ctx context.Context) error {
 // the best remaining one gets the email's contact without waiting for its
 // own card to change.
 func (p *pass) promote(ctx context.Context) error {
-	if len(p.vacated) == 0 {
-		return nil
-	}
-	emails := slices.Sorted(maps.Keys(p.vacated))
-	clear(p.vacated)
-	byEmail, err := p.store.LinksByEmail(ctx, emails)
-	if err != nil {
-		return wrapf(err, "syncer: read links by email")
-	}
-	var losers []*Link
-	for _, email := range emails {
-		ls := byEmail[email]
-		if slices.ContainsFunc(ls, func(l *Link) bool { return l.ContactID != "" && l.State != StateExcluded }) {
-			continue // the email still has a contact holder
+	// A promotion can vacate another email (a promoted person left one
+	// behind); a few rounds settle every chain a pass can make.
+	for round := 0; round < 4 && len(p.vacated) > 0; round++ {
+		emails := slices.Sorted(maps.Keys(p.vacated))
+		clear(p.vacated)
+		byEmail, err := p.store.LinksByEmail(ctx, emails)
+		if err != nil {
+			return wrapf(err, "syncer: read links by email")
 		}
-		for _, l := range ls {
-			if l.State == StateExcluded && l.Reason == ReasonDuplicateEmail {
-				losers = append(losers, l)
+		var losers []*Link
+		for _, email := range emails {
+			ls := byEmail[email]
+			if slices.ContainsFunc(ls, func(l *Link) bool { return l.ContactID != "" && l.State != StateExcluded }) {
+				continue // the email still has a contact holder
+			}
+			for _, l := range ls {
+				if l.Exclusion() == ReasonDuplicateEmail {
+					losers = append(losers, l)
+				}
 			}
 		}
+		if err := p.reread(ctx, losers); err != nil {
+			return err
+		}
 	}
-	return p.reread(ctx, losers)
+	return nil
 }
 
 // reread reads the cards of links again and processes them like a page:
@@ -278,7 +290,7 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 	byAcct := map[string][]*sansan.BizCard{}
 	var names []string
 	for _, l := range links {
-		if l.Origin == originHubSpot {
+		if l.Origin == OriginHubSpot {
 			continue
 		}
 		acct := p.e.account(l.Account)
@@ -297,11 +309,11 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 		}
 	}
 	for _, name := range names {
-		w := p.newWriter(p.e.account(name), SansanToHubSpot)
-		if err := p.processCards(ctx, w, byAcct[name], 0); err != nil {
+		x := p.newExecutor(p.e.account(name), SansanToHubSpot)
+		if err := p.processPage(ctx, x, byAcct[name], 0); err != nil {
 			return err
 		}
-		if err := w.flushAll(ctx); err != nil {
+		if err := x.flushAll(ctx); err != nil {
 			return err
 		}
 	}

@@ -194,7 +194,7 @@ func deref[T any](in []*T) []T {
 // HubSpot rejects an enumeration value that is not an option.
 func (p *pass) ensureTagOptions(ctx context.Context, acct *Account, recs []*record) error {
 	e := p.e
-	if e.cfg.DryRun || !e.writes(propTags) {
+	if !e.writes(propTags) {
 		return nil
 	}
 	var missing []sansan.Tag
@@ -216,8 +216,12 @@ func (p *pass) ensureTagOptions(ctx context.Context, acct *Account, recs []*reco
 		return nil
 	}
 	def.Options = mapping.TagOptions(missing)
-	if _, _, err := e.cfg.HubSpot.Properties.EnsureProperty(ctx, createRequest(def)); err != nil {
+	recorded, err := p.sink.ensureProperty(ctx, createRequest(def))
+	if err != nil {
 		return wrapf(err, "syncer: add tag options for account %q", acct.Name)
+	}
+	if recorded {
+		return nil // a dry run: the options stay missing for the next record too
 	}
 	e.mu.Lock()
 	for _, t := range missing {
