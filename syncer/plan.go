@@ -145,6 +145,9 @@ type prepared struct {
 	plan   *pagePlan
 	recs   []*record
 	emails []string // the records' emails, in page order, for LinksByEmail
+	// excluded are the links of persons this page excludes, by person: a
+	// holder among them is demoted from its new state, not its stored one.
+	excluded map[string]*Link
 }
 
 // prepare applies the rules that concern one record alone: one card per
@@ -152,7 +155,7 @@ type prepared struct {
 // policy. It maps each card once.
 func (pl *planner) prepare(acct *Account, cards []*sansan.BizCard, page int, byPerson map[string]*Link, pending pendingView) *prepared {
 	pp := &pagePlan{}
-	out := &prepared{plan: pp}
+	out := &prepared{plan: pp, excluded: map[string]*Link{}}
 	// One card per person: a page may repeat a person or a card.
 	best := map[string]*sansan.BizCard{}
 	var order []string
@@ -200,7 +203,9 @@ func (pl *planner) prepare(acct *Account, cards []*sansan.BizCard, page int, byP
 		if reason := pl.exclusion(acct, r); reason != "" {
 			pl.vacate(pp, old, "")
 			pp.count(outExcluded, string(reason))
-			pp.save = append(pp.save, pl.excludedLink(acct, r, reason))
+			l := pl.excludedLink(acct, r, reason)
+			out.excluded[pid] = l
+			pp.save = append(pp.save, l)
 			continue
 		}
 		if r.res.Email.Status != mapping.EmailValid {
@@ -282,7 +287,7 @@ func (pl *planner) decide(acct *Account, prep *prepared, in pageInput) *pagePlan
 	}
 	losers := map[*record]bool{}
 	for _, email := range prep.emails {
-		pl.dedup(acct, pp, email, groups[email], in, onPage, losers)
+		pl.dedup(acct, pp, email, groups[email], in, onPage, losers, prep.excluded)
 	}
 	for _, r := range recs {
 		if losers[r] {
@@ -298,7 +303,7 @@ func (pl *planner) decide(acct *Account, prep *prepared, in pageInput) *pagePlan
 // wins. The winner takes over the contact the email's holder has, with the
 // holder's values as base, so the contact ends up equal to the winning
 // card in whatever order the cards arrived.
-func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record, in pageInput, onPage map[string]bool, losers map[*record]bool) {
+func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record, in pageInput, onPage map[string]bool, losers map[*record]bool, excluded map[string]*Link) {
 	var win *record
 	for _, r := range rs {
 		if win == nil || win.rank.Less(r.rank) {
@@ -363,8 +368,14 @@ func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record
 		// values the sync wrote there.
 		win.takeover = holder
 		d := holder.Clone()
-		if d.State != StateExcluded || d.Reason != string(ReasonDuplicateEmail) || d.ContactID != "" {
+		if x := excluded[holder.PersonID]; x != nil {
+			d = x.Clone() // excluded on this very page
+		}
+		switch d.Exclusion() {
+		case "":
 			d.setExcluded(ReasonDuplicateEmail, "duplicate of person "+win.card.PersonID)
+		case ReasonNoEmail, ReasonInvalidEmail:
+			d.Email = "" // it only kept the email its contact had
 		}
 		d.ContactID, d.Values, d.Remote, d.UpdatedAt = "", nil, nil, pl.now
 		win.demote = append(win.demote, d)
@@ -505,6 +516,11 @@ func (pl *planner) excludedLink(acct *Account, r *record, reason ExclusionReason
 	l := pl.baseLink(acct, r)
 	if r.res.Email.Status != mapping.EmailValid {
 		l.Email = ""
+		if r.old != nil && r.old.ContactID != "" {
+			// The contact keeps the email it has until the person that
+			// wins it next takes the contact over, against this base.
+			l.Email = r.old.Email
+		}
 	}
 	msg := ""
 	if reason == ReasonInvalidEmail {

@@ -39,7 +39,9 @@ type Link struct {
 	CardID string
 	// ContactID is the HubSpot contact id; empty until a contact is written.
 	ContactID string
-	// Email is the normalized email, the dedup key; empty when the card has none.
+	// Email is the normalized email, the dedup key; empty when the card has
+	// none, except on an excluded link still holding a contact, where it is
+	// the email that contact has (the next winner of it takes it over).
 	Email string
 	// Rank orders persons sharing an email: the greatest rank owns the contact.
 	Rank Rank
