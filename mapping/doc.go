@@ -72,7 +72,7 @@
 //	err := s.Validate(liveProperties) // before any sync runs
 //
 // Each mapping has a [Direction] (to HubSpot, to Sansan, both, none), a
-// conflict [Winner], a ClearOnBlank switch and an [Overflow] policy.
+// conflict [Winner], a [BlankPolicy] and an [Overflow] policy.
 //
 // # Conversions
 //
@@ -112,8 +112,11 @@
 //     ([CodeTooLong]).
 //
 // These repairs are reported as problems with Dropped false: the repaired
-// value is written. A blank value (nil, empty or white space only) is not
-// written at all unless the mapping sets ClearOnBlank.
+// value is written. A blank value (nil, empty or white space only) is left
+// out of the result unless the mapping's blank policy is
+// [BlanksAlwaysClear]; whether a left-out value clears one written before
+// is the sync engine's value rule (a blank clears the sync's own untouched
+// values, never a person's), which [BlanksNeverClear] turns off.
 //
 // Dates are calendar dates: an exchange date of 2024-04-01 is sent as
 // "2024-04-01", never converted through a time zone (midnight in Tokyo is

@@ -82,9 +82,8 @@ func (d Direction) FlowsToHubSpot() bool { return d == ToHubSpot || d == Both }
 func (d Direction) FlowsToSansan() bool { return d == ToSansan || d == Both }
 
 // Winner says whose value a two-way field keeps when both sides changed it
-// since the last sync (a true conflict). It never overrides [Direction], and
-// a blank winning value never clears the other side unless the mapping's
-// ClearOnBlank is set.
+// since the last sync (a true conflict). It never overrides [Direction];
+// blanks follow the mapping's [BlankPolicy].
 type Winner int
 
 // Winners. The zero value is WinnerSansan.

@@ -292,7 +292,11 @@ func TestPlanner(t *testing.T) {
 			in: input{cards: []*sansan.BizCard{
 				pc("C1", "P1", "", "", 9, "last=L"),
 				pc("C2", "P2", "not-an-email", "", 9, "last=M"),
-				func() *sansan.BizCard { c := pc("C3", "P3", "c@x.co.jp", "", 9, ""); c.EntryStatus = "processing"; return c }(),
+				func() *sansan.BizCard {
+					c := pc("C3", "P3", "c@x.co.jp", "", 9, "")
+					c.EntryStatus = "processing"
+					return c
+				}(),
 			}},
 			want: summary{
 				Save:  []string{"P1 excluded/no_email contact= values{}", "P2 excluded/invalid_email contact= values{}"},
