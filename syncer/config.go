@@ -94,6 +94,9 @@ type Account struct {
 // Config.PageSize's default.
 const MaxPageSize = 300
 
+// MaxWriteConcurrency bounds Config.WriteConcurrency and its automatic value.
+const MaxWriteConcurrency = 16
+
 // MaxTagIDs is the most tags one account may filter on.
 const MaxTagIDs = 300
 
@@ -146,6 +149,14 @@ type Config struct {
 	// pages cost more calls and change nothing else: the result of a pass
 	// does not depend on how its cards were paged.
 	PageSize int
+
+	// WriteConcurrency is how many HubSpot write batches may be in flight
+	// at once. The default (0) adapts it to keep HubSpot's rate limit busy
+	// through a round trip (limiter rate × observed latency, plus one, at
+	// most MaxWriteConcurrency); 1 sends one batch at a time. The client's
+	// limiter still paces every send, and outcomes are applied in send
+	// order, so the result of a pass does not depend on it.
+	WriteConcurrency int
 
 	// Interval is the time between passes in Run (default 1 minute).
 	Interval time.Duration
@@ -225,6 +236,9 @@ func (c *Config) validate() error {
 	}
 	if c.PageSize < 0 || c.PageSize > MaxPageSize {
 		p = append(p, fmt.Sprintf("page size %d is outside 1..%d (0 means %d)", c.PageSize, MaxPageSize, MaxPageSize))
+	}
+	if c.WriteConcurrency < 0 || c.WriteConcurrency > MaxWriteConcurrency {
+		p = append(p, fmt.Sprintf("write concurrency %d is outside 0..%d", c.WriteConcurrency, MaxWriteConcurrency))
 	}
 	if c.Interval < 0 || c.Overlap < 0 {
 		p = append(p, "interval and overlap must not be negative")

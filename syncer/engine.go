@@ -202,6 +202,11 @@ func (e *Engine) pageSize() int {
 	return MaxPageSize
 }
 
+// hubspotRate is the HubSpot client's request rate per second, for the
+// automatic write concurrency: HubSpot's documented default of 100
+// requests per 10 s for private apps.
+func (e *Engine) hubspotRate() float64 { return 10 }
+
 func wrapf(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }

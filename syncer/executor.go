@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,23 @@ type executor struct {
 	byPerson map[string]*record
 	pages    map[int]int // page -> records of it still pending
 	written  int
+
+	// flights are the batches sent and not yet applied, in send order.
+	// Their records stay pending until their outcome is applied, so
+	// checkpoints never pass them and later pages wait for them.
+	flights []*flight
+	latency time.Duration // moving average of a batch write's round trip
+}
+
+// flight is one batch on its way to HubSpot.
+type flight struct {
+	op      writeOp
+	batch   []*record
+	done    chan struct{}
+	res     []writeResult
+	err     error
+	started time.Time
+	took    time.Duration
 }
 
 func (p *pass) newExecutor(acct *Account, dir Direction) *executor {
@@ -144,6 +162,12 @@ func (x *executor) flushAll(ctx context.Context) error {
 				}
 			}
 		}
+		if x.inFlight() {
+			busy = true
+			if err := x.drain(ctx); err != nil {
+				return err
+			}
+		}
 		if !busy {
 			return nil
 		}
@@ -152,12 +176,15 @@ func (x *executor) flushAll(ctx context.Context) error {
 
 // flush sends the queue of op: one batch, partial or not, then every
 // further full batch (a partial rest waits for more records). Updates go
-// out before any upsert or create: an update may move a contact away from
-// an email that a queued upsert is about to claim, and the upsert must not
-// adopt the contact first.
+// out, and complete, before an upsert or create that claims an email an
+// update moves a contact away from: the upsert must not adopt the contact
+// first.
 func (x *executor) flush(ctx context.Context, op writeOp) error {
 	if op != opUpdate && x.movesAwayFrom(op) {
 		if err := x.flush(ctx, opUpdate); err != nil {
+			return err
+		}
+		if err := x.drain(ctx); err != nil {
 			return err
 		}
 	}
@@ -165,21 +192,8 @@ func (x *executor) flush(ctx context.Context, op writeOp) error {
 		n := min(len(x.q[op]), batchSize)
 		batch := slices.Clone(x.q[op][:n])
 		x.q[op] = x.q[op][n:]
-		var done []*record
-		if err := x.send(ctx, op, batch, &done); err != nil {
+		if err := x.launch(ctx, op, batch); err != nil {
 			return err
-		}
-		save := make([]*Link, 0, len(done))
-		for _, r := range done {
-			save = append(save, r.link)
-			save = append(save, r.demote...)
-			x.release(r)
-			if r.link.State == StateInSync {
-				x.written++
-			}
-		}
-		if err := x.p.store.PutLinks(ctx, save); err != nil {
-			return wrapf(err, "syncer: save links")
 		}
 		if len(x.q[op]) < batchSize {
 			return nil
@@ -188,64 +202,224 @@ func (x *executor) flush(ctx context.Context, op writeOp) error {
 	return nil
 }
 
-// movesAwayFrom reports whether a queued update moves a contact away from
-// an email that op's next batch claims.
-func (x *executor) movesAwayFrom(op writeOp) bool {
-	if len(x.q[opUpdate]) == 0 {
-		return false
+// launch sends one batch without waiting for its answer, once fewer than
+// the in-flight limit are under way; the HubSpot client's limiter still
+// paces every send. Conditional clears are settled first (a read).
+func (x *executor) launch(ctx context.Context, op writeOp, batch []*record) error {
+	if op == opUpdate {
+		var done []*record
+		var err error
+		if batch, err = x.settleClears(ctx, batch, &done); err != nil {
+			return err
+		}
+		if err := x.finish(ctx, done); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
 	}
+	for len(x.flights) >= x.limit() {
+		if err := x.applyHead(ctx); err != nil {
+			return err
+		}
+	}
+	f := &flight{op: op, batch: batch, done: make(chan struct{}), started: time.Now()}
+	x.flights = append(x.flights, f)
+	go func() {
+		defer close(f.done)
+		f.res, f.err = x.p.sink.writeContacts(ctx, op, batch)
+		f.took = time.Since(f.started)
+	}()
+	return nil
+}
+
+// applyHead waits for the oldest batch in flight and applies its outcome:
+// outcomes are applied in send order, by the pass's goroutine.
+func (x *executor) applyHead(ctx context.Context) error {
+	f := x.flights[0]
+	<-f.done
+	x.flights = x.flights[1:]
+	if f.err == nil {
+		x.observe(f.took)
+	}
+	var done []*record
+	if f.err != nil {
+		// Rejected as a whole: for its content, split it until the bad
+		// record stands alone (rare; one half after the other).
+		if err := x.rejected(ctx, f.op, f.batch, f.err, &done); err != nil {
+			return err
+		}
+	} else {
+		x.outcomes(f.op, f.batch, f.res, &done)
+	}
+	return x.finish(ctx, done)
+}
+
+// drain applies every batch in flight.
+func (x *executor) drain(ctx context.Context) error {
+	for len(x.flights) > 0 {
+		if err := x.applyHead(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitFor applies batches in flight, in order, until none holds a record
+// that touches one of persons or emails (its own email, or the email it
+// moves a contact away from): a later page is planned only against
+// settled records, never against a write whose outcome is unknown.
+func (x *executor) waitFor(ctx context.Context, persons, emails map[string]bool) error {
+	last := -1
+	for i, f := range x.flights {
+		if slices.ContainsFunc(f.batch, func(r *record) bool {
+			return persons[r.card.PersonID] || emails[r.email] || emails[movedFrom(r)]
+		}) {
+			last = i
+		}
+	}
+	for ; last >= 0; last-- {
+		if err := x.applyHead(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inFlight reports whether a batch is under way.
+func (x *executor) inFlight() bool { return len(x.flights) > 0 }
+
+// abandon waits for every batch still in flight without applying it: the
+// pass is ending with an error, and the next pass redoes those records
+// (writes are idempotent). No goroutine outlives the pass.
+func (x *executor) abandon() {
+	for _, f := range x.flights {
+		<-f.done
+	}
+	x.flights = nil
+}
+
+// finish saves the links of finished records (with the demotions that go
+// with them) and releases them.
+func (x *executor) finish(ctx context.Context, done []*record) error {
+	if len(done) == 0 {
+		return nil
+	}
+	save := make([]*Link, 0, len(done))
+	for _, r := range done {
+		save = append(save, r.link)
+		save = append(save, r.demote...)
+		x.release(r)
+		if r.link.State == StateInSync {
+			x.written++
+		}
+	}
+	if err := x.p.store.PutLinks(ctx, save); err != nil {
+		return wrapf(err, "syncer: save links")
+	}
+	return nil
+}
+
+// limit is how many batches may be in flight: Config.WriteConcurrency, or
+// by default enough to keep the HubSpot limiter busy through one round
+// trip (rate × latency, plus one), from 1 to MaxWriteConcurrency.
+//
+// Until one batch has come back, one at a time (a slow start): a pass
+// that meets HubSpot's daily limit, or a token that stopped working, then
+// stops at its first refused request.
+func (x *executor) limit() int {
+	if x.latency <= 0 {
+		return 1
+	}
+	if n := x.p.e.cfg.WriteConcurrency; n > 0 {
+		return n
+	}
+	return autoConcurrency(x.p.e.hubspotRate(), x.latency)
+}
+
+func autoConcurrency(perSecond float64, latency time.Duration) int {
+	if latency <= 0 {
+		return 1
+	}
+	k := int(math.Ceil(perSecond*latency.Seconds())) + 1
+	return max(1, min(k, MaxWriteConcurrency))
+}
+
+// observe folds a batch's round trip into the moving average.
+func (x *executor) observe(d time.Duration) {
+	if x.latency == 0 {
+		x.latency = d
+		return
+	}
+	x.latency = (3*x.latency + d) / 4
+}
+
+// movedFrom is the email a record's write moves its contact away from, or "".
+func movedFrom(r *record) string {
+	from := ""
+	if r.takeover != nil {
+		from = r.takeover.Email
+	} else if r.old != nil {
+		from = r.old.Email
+	}
+	if from == r.email {
+		return ""
+	}
+	return from
+}
+
+// movesAwayFrom reports whether an update, queued or in flight, moves a
+// contact away from an email that op's next batch claims.
+func (x *executor) movesAwayFrom(op writeOp) bool {
 	claims := map[string]bool{}
 	for _, r := range x.q[op][:min(len(x.q[op]), batchSize)] {
 		if r.email != "" {
 			claims[r.email] = true
 		}
 	}
-	return slices.ContainsFunc(x.q[opUpdate], func(u *record) bool {
-		from := ""
-		if u.takeover != nil {
-			from = u.takeover.Email
-		} else if u.old != nil {
-			from = u.old.Email
-		}
-		return from != "" && from != u.email && claims[from]
-	})
-}
-
-// send writes one batch. Conditional clears are settled first; a batch
-// HubSpot rejects as a whole for a validation error is split in halves
-// until the bad record stands alone, so one invalid value never fails the
-// rest. Errors that are not about a record (network, rate limit, auth,
-// daily limit) abort the pass: nothing of the batch is saved, and the next
-// pass redoes it.
-func (x *executor) send(ctx context.Context, op writeOp, batch []*record, done *[]*record) error {
-	if op == opUpdate {
-		var err error
-		if batch, err = x.settleClears(ctx, batch, done); err != nil {
-			return err
-		}
+	moves := func(u *record) bool { return claims[movedFrom(u)] }
+	if slices.ContainsFunc(x.q[opUpdate], moves) {
+		return true
 	}
-	return x.sendSplit(ctx, op, batch, done)
+	return slices.ContainsFunc(x.flights, func(f *flight) bool { return f.op == opUpdate && slices.ContainsFunc(f.batch, moves) })
 }
 
+// sendSplit writes a batch synchronously, splitting it in halves while
+// HubSpot rejects it as a whole for a validation error, so one invalid
+// value never fails the rest. Errors that are not about a record
+// (network, rate limit, auth, daily limit) abort the pass: nothing of the
+// batch is saved, and the next pass redoes it.
 func (x *executor) sendSplit(ctx context.Context, op writeOp, batch []*record, done *[]*record) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	res, err := x.p.sink.writeContacts(ctx, op, batch)
 	if err != nil {
-		if !recordError(err) {
-			return err
-		}
-		if len(batch) > 1 {
-			mid := len(batch) / 2
-			if err := x.sendSplit(ctx, op, batch[:mid], done); err != nil {
-				return err
-			}
-			return x.sendSplit(ctx, op, batch[mid:], done)
-		}
+		return x.rejected(ctx, op, batch, err, done)
+	}
+	x.outcomes(op, batch, res, done)
+	return nil
+}
+
+// rejected handles a batch HubSpot refused as a whole with err.
+func (x *executor) rejected(ctx context.Context, op writeOp, batch []*record, err error, done *[]*record) error {
+	if !recordError(err) {
+		return err
+	}
+	if len(batch) == 1 {
 		*done = append(*done, x.failed(batch[0], err))
 		return nil
 	}
+	mid := len(batch) / 2
+	if err := x.sendSplit(ctx, op, batch[:mid], done); err != nil {
+		return err
+	}
+	return x.sendSplit(ctx, op, batch[mid:], done)
+}
+
+// outcomes records a batch's per-record results.
+func (x *executor) outcomes(op writeOp, batch []*record, res []writeResult, done *[]*record) {
 	for i, r := range batch {
 		o := res[i]
 		switch {
@@ -266,7 +440,6 @@ func (x *executor) sendSplit(ctx context.Context, op writeOp, batch []*record, d
 			*done = append(*done, x.succeeded(r, o))
 		}
 	}
-	return nil
 }
 
 // settleClears reads the contacts of records with conditional clears (one

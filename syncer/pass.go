@@ -125,6 +125,7 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	defer stop()
 	pages := p.fetchPages(fetchCtx, acct, opts)
 	x := p.newExecutor(acct, SansanToHubSpot)
+	defer x.abandon()
 	var tokens []string // tokens[i] fetches the page after page i
 	saved := -1         // last page whose checkpoint is saved
 	progress := func(done bool) {
@@ -185,10 +186,17 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 // the writes.
 func (p *pass) processPage(ctx context.Context, x *executor, cards []*sansan.BizCard, page int) error {
 	ids := make([]string, 0, len(cards))
+	persons := map[string]bool{}
 	for _, c := range cards {
 		if c != nil && c.PersonID != "" {
 			ids = append(ids, c.PersonID)
+			persons[c.PersonID] = true
 		}
+	}
+	// A person of this page whose write is in flight is planned against
+	// its outcome, not against a guess.
+	if err := x.waitFor(ctx, persons, nil); err != nil {
+		return err
 	}
 	byPerson, err := p.store.LinksByPerson(ctx, ids)
 	if err != nil {
@@ -197,6 +205,15 @@ func (p *pass) processPage(ctx context.Context, x *executor, cards []*sansan.Biz
 	prep := p.plan.prepare(x.acct, cards, page, byPerson, x)
 	var byEmail map[string][]*Link
 	if len(prep.emails) > 0 {
+		emails := make(map[string]bool, len(prep.emails))
+		for _, e := range prep.emails {
+			emails[e] = true
+		}
+		// Likewise a write in flight that claims or leaves one of the
+		// page's emails: dedup needs its outcome.
+		if err := x.waitFor(ctx, nil, emails); err != nil {
+			return err
+		}
 		if byEmail, err = p.store.LinksByEmail(ctx, prep.emails); err != nil {
 			return wrapf(err, "syncer: read links by email")
 		}
@@ -310,10 +327,12 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 	}
 	for _, name := range names {
 		x := p.newExecutor(p.e.account(name), SansanToHubSpot)
-		if err := p.processPage(ctx, x, byAcct[name], 0); err != nil {
-			return err
+		err := p.processPage(ctx, x, byAcct[name], 0)
+		if err == nil {
+			err = x.flushAll(ctx)
 		}
-		if err := x.flushAll(ctx); err != nil {
+		x.abandon()
+		if err != nil {
 			return err
 		}
 	}

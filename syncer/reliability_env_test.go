@@ -157,6 +157,9 @@ func (e *relEnv) relEngine(store syncer.Store, mut func(*syncer.Config)) *syncer
 		HubSpot:  e.hub,
 		Accounts: []syncer.Account{{Name: "tokyo", Client: c}},
 		Store:    store,
+		// The reliability suites run with writes in flight: crashes,
+		// faults and kills land between sends and applied outcomes.
+		WriteConcurrency: relInFlight,
 	}
 	if mut != nil {
 		mut(&cfg)
@@ -167,6 +170,9 @@ func (e *relEnv) relEngine(store syncer.Store, mut func(*syncer.Config)) *syncer
 	}
 	return eng
 }
+
+// relInFlight is the write concurrency of the reliability suites.
+const relInFlight = 4
 
 // checkValues asserts that every expected contact holds exactly the
 // values the mapping makes of its winning card, blanks included (the oracle recomputes them

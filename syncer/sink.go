@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/sansan"
@@ -98,7 +99,8 @@ func (s liveSink) ensureProperty(ctx context.Context, req *hubspot.PropertyCreat
 // email first (a read, never a write), so the plan tells which contacts
 // would be created, which updated and which already hold the values.
 type drySink struct {
-	e *Engine
+	e  *Engine
+	mu sync.Mutex // guards created: batches may be in flight together
 	// created holds the emails a dry run counted as created, so a later
 	// record for the same email counts as the update the real pass makes.
 	created map[string]bool
@@ -132,6 +134,7 @@ func (s *drySink) writeContacts(ctx context.Context, op writeOp, batch []*record
 		}
 		for i, r := range batch {
 			o, ok := res.Outcome(r.email)
+			s.mu.Lock()
 			switch {
 			case ok && o.Err == nil && o.Contact != nil:
 				out[i].contactID = o.Contact.ID
@@ -142,6 +145,7 @@ func (s *drySink) writeContacts(ctx context.Context, op writeOp, batch []*record
 				out[i].created = true
 				s.created[r.email] = true
 			}
+			s.mu.Unlock()
 		}
 	}
 	return out, nil
