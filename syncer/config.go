@@ -94,6 +94,11 @@ type Account struct {
 // Config.PageSize's default.
 const MaxPageSize = 300
 
+// DefaultReadConcurrency is Config.ReadConcurrency's default: enough
+// listing calls under way to use Sansan's 5 requests per second when a
+// page takes a few hundred milliseconds.
+const DefaultReadConcurrency = 3
+
 // MaxWriteConcurrency bounds Config.WriteConcurrency and its automatic value.
 const MaxWriteConcurrency = 16
 
@@ -157,6 +162,14 @@ type Config struct {
 	// limiter still paces every send, and outcomes are applied in send
 	// order, so the result of a pass does not depend on it.
 	WriteConcurrency int
+
+	// ReadConcurrency is how many Sansan listing calls of one account may
+	// be under way at once (default DefaultReadConcurrency; 1 lists one
+	// page after the other). A large window (an initial sync, a long
+	// outage) is split into parts by update time that are listed at once,
+	// within the Sansan client's rate limit, each with its own checkpoint
+	// cursor.
+	ReadConcurrency int
 
 	// Interval is the time between passes in Run (default 1 minute).
 	Interval time.Duration
@@ -239,6 +252,9 @@ func (c *Config) validate() error {
 	}
 	if c.WriteConcurrency < 0 || c.WriteConcurrency > MaxWriteConcurrency {
 		p = append(p, fmt.Sprintf("write concurrency %d is outside 0..%d", c.WriteConcurrency, MaxWriteConcurrency))
+	}
+	if c.ReadConcurrency < 0 || c.ReadConcurrency > maxSubWindows {
+		p = append(p, fmt.Sprintf("read concurrency %d is outside 0..%d", c.ReadConcurrency, maxSubWindows))
 	}
 	if c.Interval < 0 || c.Overlap < 0 {
 		p = append(p, "interval and overlap must not be negative")

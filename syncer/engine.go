@@ -202,6 +202,15 @@ func (e *Engine) pageSize() int {
 	return MaxPageSize
 }
 
+// readConcurrency is how many listing calls of one account may be under
+// way at once.
+func (e *Engine) readConcurrency() int {
+	if e.cfg.ReadConcurrency > 0 {
+		return e.cfg.ReadConcurrency
+	}
+	return DefaultReadConcurrency
+}
+
 // hubspotRate is the HubSpot client's request rate per second, for the
 // automatic write concurrency: HubSpot's documented default of 100
 // requests per 10 s for private apps.

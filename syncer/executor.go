@@ -138,11 +138,16 @@ func (x *executor) release(r *record) {
 	}
 }
 
-// donePage reports whether every record of pages up to and including page
-// has been written (or failed), so a checkpoint after it is safe.
+// pageStride separates the page numbers of a window's sub-windows: page
+// i of sub-window s is s*pageStride + i.
+const pageStride = 1 << 32
+
+// donePage reports whether every record of page and of the earlier pages
+// of its sub-window has been written (or failed), so a checkpoint after it
+// is safe.
 func (x *executor) donePage(page int) bool {
 	for pg := range x.pages {
-		if pg <= page {
+		if pg/pageStride == page/pageStride && pg <= page {
 			return false
 		}
 	}

@@ -118,55 +118,56 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 		OrderBy:        sansan.OrderByUpdatedAt,
 		OrderDirection: sansan.OrderAsc,
 		Limit:          e.pageSize(),
-		NextPageToken:  st.cursor,
 	}
-	// Stop the page producer whenever this function returns, error or not.
+	subs, err := resumeSubs(st)
+	if err != nil {
+		return err
+	}
+	readers := e.readConcurrency()
+	if len(subs) == 1 && subs[0].Token == "" && readers > 1 {
+		// A fresh window: its first page tells whether it is large enough
+		// to list in parts at once.
+		cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
+		if err != nil {
+			return wrapf(err, "syncer: list cards of account %q", acct.Name)
+		}
+		first := cardPage{cards: cards, next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
+		if parts := split(st.from, st.to, first, e.pageSize(), maxSubWindows); parts != nil {
+			subs = parts
+			e.log.DebugContext(ctx, "listing window in parts", "account", acct.Name, "parts", len(parts))
+		} else {
+			subs[0].first = &first
+		}
+	}
+	// Stop the page producers whenever this function returns, error or not.
 	fetchCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	pages := p.fetchPages(fetchCtx, acct, opts)
+	pages := p.fetchSubs(fetchCtx, acct, opts, subs, readers)
 	x := p.newExecutor(acct, SansanToHubSpot)
 	defer x.abandon()
-	var tokens []string // tokens[i] fetches the page after page i
-	saved := -1         // last page whose checkpoint is saved
 	progress := func(done bool) {
 		if e.cfg.Progress != nil {
 			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: x.written, Done: done})
 		}
 	}
-	page := 0
 	for pg := range pages {
 		if pg.err != nil {
-			if st.cursor != "" && page == 0 && errors.Is(pg.err, sansan.ErrBadRequest) {
-				// The saved page token expired: restart the window.
-				e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
-				if err := st.restart(ctx); err != nil {
-					return err
-				}
-				return p.syncAccount(ctx, acct)
-			}
 			return wrapf(pg.err, "syncer: list cards of account %q", acct.Name)
 		}
 		ar.Read += len(pg.cards)
-		if err := p.processPage(ctx, x, pg.cards, page); err != nil {
+		if err := p.processPage(ctx, x, pg.cards, pg.sub*pageStride+pg.idx); err != nil {
 			return err
 		}
-		tokens = append(tokens, pg.next)
-		if !pg.more {
-			break
-		}
-		// Checkpoint after the last page whose records are all written.
-		last := saved
-		for last+1 < len(tokens) && x.donePage(last+1) {
-			last++
-		}
-		if last > saved {
-			saved = last
-			if err := st.advance(ctx, tokens[last]); err != nil {
+		sw := subs[pg.sub]
+		sw.tokens = append(sw.tokens, pg.next)
+		sw.finished = !pg.more
+		// Checkpoint after the last pages whose records are all written.
+		if advanceSubs(x, subs) {
+			if err := p.saveSubs(ctx, st, subs); err != nil {
 				return err
 			}
 		}
 		progress(false)
-		page++
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -179,6 +180,22 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	}
 	progress(true)
 	return nil
+}
+
+// saveSubs saves the window's position: one Sansan page token for an
+// unsplit window, every part's otherwise.
+func (p *pass) saveSubs(ctx context.Context, st *stream, subs []*subWindow) error {
+	if len(subs) == 1 {
+		if subs[0].Done {
+			return nil // complete follows once everything is flushed
+		}
+		return st.advance(ctx, subs[0].Token)
+	}
+	cur, err := encodeSubs(subs)
+	if err != nil {
+		return wrapf(err, "syncer: save checkpoint")
+	}
+	return st.advance(ctx, cur)
 }
 
 // processPage plans one page of cards and has the executor carry the plan
@@ -227,33 +244,6 @@ type cardPage struct {
 	next  string
 	more  bool
 	err   error
-}
-
-// fetchPages lists pages in a goroutine, one page ahead of the consumer.
-// The channel closes after the last page or an error; cancelling ctx stops
-// the producer.
-func (p *pass) fetchPages(ctx context.Context, acct *Account, opts sansan.ListBizCardsOptions) <-chan cardPage {
-	ch := make(chan cardPage, 1)
-	go func() {
-		defer close(ch)
-		for {
-			cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
-			pg := cardPage{cards: cards, err: err}
-			if err == nil {
-				pg.next, pg.more = resp.NextPageToken, resp.HasMore && resp.NextPageToken != ""
-			}
-			select {
-			case ch <- pg:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil || !pg.more {
-				return
-			}
-			opts.NextPageToken = pg.next
-		}
-	}()
-	return ch
 }
 
 // retryFailing re-reads the head cards of failing links whose retry time
