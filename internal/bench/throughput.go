@@ -98,15 +98,25 @@ type throughputResult struct {
 }
 
 func runThroughput(ctx context.Context, n int, seed uint64, t tier, scale float64, lat *latencyModel) (*throughputResult, error) {
+	hrec, srec := newRecorder(), newRecorder()
+	if lat != nil {
+		hrec.delay, srec.delay = lat.hubspot(scale), lat.sansan(scale)
+	}
+	return runThroughputWith(ctx, n, seed, t, scale, hrec, srec)
+}
+
+func runThroughputNet(ctx context.Context, n int, seed uint64, t tier, scale float64, m netModel) (*throughputResult, error) {
+	hrec, srec := newRecorder(), newRecorder()
+	hrec.delay, srec.delay = m.delay(m.hubspot, scale), m.delay(m.sansan, scale)
+	return runThroughputWith(ctx, n, seed, t, scale, hrec, srec)
+}
+
+func runThroughputWith(ctx context.Context, n int, seed uint64, t tier, scale float64, hrec, srec *recorder) (*throughputResult, error) {
 	f, err := startFakes(scaledFakes(n, seed, t, scale, ""))
 	if err != nil {
 		return nil, err
 	}
 	defer f.close()
-	hrec, srec := newRecorder(), newRecorder()
-	if lat != nil {
-		hrec.delay, srec.delay = lat.hubspot(scale), lat.sansan(scale)
-	}
 	hc, sc, err := clients(f, scaledLimits(t, scale), hrec, srec)
 	if err != nil {
 		return nil, err
