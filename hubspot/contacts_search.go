@@ -94,7 +94,7 @@ func (s *ContactsService) Search(ctx context.Context, req *SearchRequest) (*Sear
 	out := new(SearchResult)
 	resp, err := s.client.do(ctx, apiclient.Call{
 		Method: http.MethodPost, Path: contactsPath + "/search", Body: req, Out: out,
-		Idempotent: &yes, Limiter: s.client.searchLimiter,
+		Idempotent: &yes, Search: true,
 	})
 	if err != nil {
 		return nil, resp, err

@@ -210,19 +210,19 @@ func (e *BatchError) Is(target error) bool {
 
 // parse fills the fields derived from the message.
 func (e *BatchError) parse() {
-	e.PropertyErrors, _ = ParsePropertyErrors(e.Message)
-	e.ExistingID, _ = ParseExistingID(e.Message)
+	e.PropertyErrors, _ = parsePropertyErrors(e.Message)
+	e.ExistingID, _ = parseExistingID(e.Message)
 }
 
 const invalidPropertiesPrefix = "Property values were not valid: "
 
-// ParsePropertyErrors extracts the per-property errors HubSpot embeds as a
+// parsePropertyErrors extracts the per-property errors HubSpot embeds as a
 // JSON array in messages such as
 //
 //	Property values were not valid: [{"isValid":false,"message":"Email address x is invalid","error":"INVALID_EMAIL","name":"email"}]
 //
 // It reports false when message carries no such array or it does not decode.
-func ParsePropertyErrors(message string) ([]PropertyError, bool) {
+func parsePropertyErrors(message string) ([]PropertyError, bool) {
 	i := strings.Index(message, invalidPropertiesPrefix)
 	if i < 0 {
 		return nil, false
@@ -241,9 +241,9 @@ func ParsePropertyErrors(message string) ([]PropertyError, bool) {
 
 var existingIDRe = regexp.MustCompile(`Existing ID: ?(\d+)`)
 
-// ParseExistingID extracts N from a conflict message containing
+// parseExistingID extracts N from a conflict message containing
 // "Existing ID: N", reporting false when there is none.
-func ParseExistingID(message string) (string, bool) {
+func parseExistingID(message string) (string, bool) {
 	m := existingIDRe.FindStringSubmatch(message)
 	if m == nil {
 		return "", false
@@ -264,6 +264,6 @@ func newErrorResponse(method, url string, resp *http.Response, body []byte) *Err
 	if e.CorrelationID == "" {
 		e.CorrelationID = resp.Header.Get("X-HubSpot-Correlation-Id")
 	}
-	e.PropertyErrors, _ = ParsePropertyErrors(e.Message)
+	e.PropertyErrors, _ = parsePropertyErrors(e.Message)
 	return e
 }

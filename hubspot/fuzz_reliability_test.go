@@ -22,11 +22,11 @@ func FuzzParseExistingID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg string) {
 		id, ok := hubspot.ParseExistingID(msg)
 		if ok != (id != "") {
-			t.Fatalf("ParseExistingID(%q) = %q, %v", msg, id, ok)
+			t.Fatalf("parseExistingID(%q) = %q, %v", msg, id, ok)
 		}
 		for _, r := range id {
 			if r < '0' || r > '9' {
-				t.Fatalf("ParseExistingID(%q) = %q, not digits", msg, id)
+				t.Fatalf("parseExistingID(%q) = %q, not digits", msg, id)
 			}
 		}
 	})

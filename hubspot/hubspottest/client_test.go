@@ -66,8 +66,8 @@ func TestClientContactLifecycle(t *testing.T) {
 	if !errors.As(err, &er) {
 		t.Fatalf("invalid email error = %v", err)
 	}
-	perrs, ok := hubspot.ParsePropertyErrors(er.Message)
-	if !ok || len(perrs) != 1 || perrs[0].Code != "INVALID_EMAIL" || perrs[0].Name != "email" {
+	perrs := er.PropertyErrors
+	if len(perrs) != 1 || perrs[0].Code != "INVALID_EMAIL" || perrs[0].Name != "email" {
 		t.Errorf("property errors = %+v", perrs)
 	}
 
