@@ -18,14 +18,10 @@ import (
 // BizCardsService reads and registers business cards.
 type BizCardsService service
 
-// ListBizCardsOptions selects the cards of [BizCardsService.List]: those
-// updated in [UpdatedFrom, UpdatedTo], which are required.
-type ListBizCardsOptions struct {
-	// UpdatedFrom is the start of the update window (required). It is sent
-	// in JST to the second, e.g. 2024-04-01T09:00:00+09:00.
-	UpdatedFrom time.Time
-	// UpdatedTo is the end of the update window (required, after UpdatedFrom).
-	UpdatedTo time.Time
+// CardListOptions are the options card listing and card search share,
+// embedded in [ListBizCardsOptions] and [SearchBizCardsOptions] (the pattern
+// of go-github's ListOptions). All are optional.
+type CardListOptions struct {
 	// Range selects whose cards: the server's default is [RangeMe], only
 	// the key owner's; use [RangeAll] for every card the owner may see.
 	Range Range
@@ -40,12 +36,33 @@ type ListBizCardsOptions struct {
 	OrderBy OrderBy
 	// OrderDirection is the sort direction.
 	OrderDirection OrderDirection
-	// Limit is the page size, at most [MaxLimit]; 0 leaves the server's
-	// default (100).
-	Limit int
-	// NextPageToken continues from a previous page's
-	// [Response.NextPageToken]; empty starts at the first page.
-	NextPageToken string
+
+	// ListOptions is the page size (at most [MaxLimit]) and the token of
+	// the page to continue from.
+	ListOptions
+}
+
+// encode adds the shared options to q.
+func (o *CardListOptions) encode(q url.Values) error {
+	setString(q, "range", o.Range)
+	addAll(q, "entryStatus", o.EntryStatus)
+	setBool(q, "includePastBizCards", o.IncludePastBizCards)
+	setBool(q, "includeTags", o.IncludeTags)
+	setString(q, "orderBy", o.OrderBy)
+	setString(q, "orderDirection", o.OrderDirection)
+	return o.ListOptions.encode(q, MaxLimit)
+}
+
+// ListBizCardsOptions selects the cards of [BizCardsService.List]: those
+// updated in [UpdatedFrom, UpdatedTo], which are required.
+type ListBizCardsOptions struct {
+	// UpdatedFrom is the start of the update window (required). It is sent
+	// in JST to the second, e.g. 2024-04-01T09:00:00+09:00.
+	UpdatedFrom time.Time
+	// UpdatedTo is the end of the update window (required, after UpdatedFrom).
+	UpdatedTo time.Time
+
+	CardListOptions
 }
 
 func (o *ListBizCardsOptions) clone() ListBizCardsOptions {
@@ -70,13 +87,7 @@ func (o *ListBizCardsOptions) values() (url.Values, error) {
 	q := url.Values{}
 	q.Set("updatedFrom", formatQueryTime(o.UpdatedFrom))
 	q.Set("updatedTo", formatQueryTime(o.UpdatedTo))
-	setString(q, "range", o.Range)
-	addAll(q, "entryStatus", o.EntryStatus)
-	setBool(q, "includePastBizCards", o.IncludePastBizCards)
-	setBool(q, "includeTags", o.IncludeTags)
-	setString(q, "orderBy", o.OrderBy)
-	setString(q, "orderDirection", o.OrderDirection)
-	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+	if err := o.CardListOptions.encode(q); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -127,22 +138,8 @@ type SearchBizCardsOptions struct {
 	Mobile string
 	// TagIDs selects cards with any of these tags.
 	TagIDs []string
-	// Range selects whose cards (server default [RangeMe]).
-	Range Range
-	// EntryStatus filters by digitization state.
-	EntryStatus []EntryStatus
-	// IncludePastBizCards also returns older cards of the same person.
-	IncludePastBizCards bool
-	// IncludeTags fills each card's Tags.
-	IncludeTags bool
-	// OrderBy is the sort key ([OrderByRegisteredAt] or [OrderByUpdatedAt]).
-	OrderBy OrderBy
-	// OrderDirection is the sort direction.
-	OrderDirection OrderDirection
-	// Limit is the page size, at most [MaxLimit]; 0 leaves the server's default.
-	Limit int
-	// NextPageToken continues from a previous page.
-	NextPageToken string
+
+	CardListOptions
 }
 
 func (o *SearchBizCardsOptions) clone() SearchBizCardsOptions {
@@ -166,13 +163,7 @@ func (o *SearchBizCardsOptions) values() (url.Values, error) {
 	setString(q, "tel", o.Tel)
 	setString(q, "mobile", o.Mobile)
 	addAll(q, "tagId", o.TagIDs)
-	setString(q, "range", o.Range)
-	addAll(q, "entryStatus", o.EntryStatus)
-	setBool(q, "includePastBizCards", o.IncludePastBizCards)
-	setBool(q, "includeTags", o.IncludeTags)
-	setString(q, "orderBy", o.OrderBy)
-	setString(q, "orderDirection", o.OrderDirection)
-	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+	if err := o.CardListOptions.encode(q); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -248,7 +239,7 @@ func (s *BizCardsService) Image(ctx context.Context, id string) ([]byte, *Respon
 }
 
 // Tags returns one page of the tags attached to the card with the given id
-// (opts may be nil).
+// (opts may be nil; its Limit is at most [MaxTagLimit]).
 //
 // Sansan API docs: GET /bizCards/{id}/tags
 func (s *BizCardsService) Tags(ctx context.Context, id string, opts *ListOptions) ([]*Tag, *Response, error) {
@@ -258,7 +249,7 @@ func (s *BizCardsService) Tags(ctx context.Context, id string, opts *ListOptions
 	}
 	q := url.Values{}
 	if opts != nil {
-		if err := setPage(q, opts.Limit, opts.NextPageToken); err != nil {
+		if err := opts.encode(q, MaxTagLimit); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -189,9 +189,13 @@ func TestEndpoints(t *testing.T) {
 			fixture: "bizcards_page1.json",
 			call: func(ctx context.Context, c *Client) (any, *Response, error) {
 				return c.BizCards.Search(ctx, &SearchBizCardsOptions{
-					CompanyName: "株式会社 ITO", Name: "伊藤花子", Email: "a+b@example.jp", Tel: "03-0000", Mobile: "080",
-					TagIDs: []string{"T1", "T2"}, Range: RangeAll, EntryStatus: []EntryStatus{EntryStatusCompleted},
-					IncludeTags: true, OrderBy: OrderByRegisteredAt, OrderDirection: OrderDesc, Limit: 50,
+					CompanyName:     "株式会社 ITO",
+					Name:            "伊藤花子",
+					Email:           "a+b@example.jp",
+					Tel:             "03-0000",
+					Mobile:          "080",
+					TagIDs:          []string{"T1", "T2"},
+					CardListOptions: CardListOptions{Range: RangeAll, EntryStatus: []EntryStatus{EntryStatusCompleted}, IncludeTags: true, OrderBy: OrderByRegisteredAt, OrderDirection: OrderDesc, ListOptions: ListOptions{Limit: 50}},
 				})
 			},
 			want: []*BizCard{wantCard1(), wantCard2()}, more: true, next: "tok+/=p2",
@@ -245,7 +249,10 @@ func TestEndpoints(t *testing.T) {
 			fixture: "tags_page2.json",
 			call: func(ctx context.Context, c *Client) (any, *Response, error) {
 				return c.Tags.List(ctx, &ListTagsOptions{
-					Types: []TagType{TagTypePrivate}, OwnerUserID: "ito", TagName: "展示会", Limit: 100, NextPageToken: "tags-2",
+					Types:       []TagType{TagTypePrivate},
+					OwnerUserID: "ito",
+					TagName:     "展示会",
+					ListOptions: ListOptions{Limit: 100, NextPageToken: "tags-2"},
 				})
 			},
 			want: []*Tag{{ID: "T0000000000000000000000000000003", Name: "セミナー", Type: TagTypeShared, Owner: ito}},
@@ -365,7 +372,7 @@ func TestBadArguments(t *testing.T) {
 	}{
 		{"list nil options", func(ctx context.Context, c *Client) error { _, _, err := c.BizCards.List(ctx, nil); return err }},
 		{"list no window", func(ctx context.Context, c *Client) error {
-			_, _, err := c.BizCards.List(ctx, &ListBizCardsOptions{Range: RangeAll})
+			_, _, err := c.BizCards.List(ctx, &ListBizCardsOptions{CardListOptions: CardListOptions{Range: RangeAll}})
 			return err
 		}},
 		{"list no end", func(ctx context.Context, c *Client) error {
@@ -394,11 +401,11 @@ func TestBadArguments(t *testing.T) {
 			return nil
 		}},
 		{"search negative limit", func(ctx context.Context, c *Client) error {
-			_, _, err := c.BizCards.Search(ctx, &SearchBizCardsOptions{Limit: -1})
+			_, _, err := c.BizCards.Search(ctx, &SearchBizCardsOptions{CardListOptions: CardListOptions{ListOptions: ListOptions{Limit: -1}}})
 			return err
 		}},
 		{"tags limit", func(ctx context.Context, c *Client) error {
-			_, _, err := c.Tags.List(ctx, &ListTagsOptions{Limit: 1000})
+			_, _, err := c.Tags.List(ctx, &ListTagsOptions{ListOptions: ListOptions{Limit: 1000}})
 			return err
 		}},
 		{"card tags limit", func(ctx context.Context, c *Client) error {

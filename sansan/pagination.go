@@ -18,13 +18,31 @@ import (
 // MaxLimit is the largest page size the API accepts for cards.
 const MaxLimit = 300
 
-// ListOptions pages through a list that has no other filters.
+// MaxTagLimit is the largest page size sent for tag lists. Sansan's older
+// documentation allows 300, but the public code that lists tags caps them at
+// 100, so the client refuses more rather than risk a 400.
+const MaxTagLimit = 100
+
+// ListOptions is the paging every list shares; the options of the lists
+// with filters embed it.
 type ListOptions struct {
-	// Limit is the page size; 0 leaves the server's default (100).
+	// Limit is the page size; 0 leaves the server's default (100). Cards
+	// allow up to [MaxLimit], tags up to [MaxTagLimit].
 	Limit int
 	// NextPageToken continues from a previous page's
 	// [Response.NextPageToken]; empty starts at the first page.
 	NextPageToken string
+}
+
+// encode adds the page size (at most maxLimit) and token to q.
+func (o *ListOptions) encode(q url.Values, maxLimit int) error {
+	if err := setLimit(q, o.Limit, maxLimit); err != nil {
+		return err
+	}
+	if o.NextPageToken != "" {
+		q.Set("nextPageToken", o.NextPageToken)
+	}
+	return nil
 }
 
 // page is the envelope of every list response.
@@ -98,16 +116,6 @@ func setLimit(q url.Values, limit, maxLimit int) error {
 		return invalid("limit %d exceeds %d", limit, maxLimit)
 	case limit > 0:
 		q.Set("limit", strconv.Itoa(limit))
-	}
-	return nil
-}
-
-func setPage(q url.Values, limit int, token string) error {
-	if err := setLimit(q, limit, MaxLimit); err != nil {
-		return err
-	}
-	if token != "" {
-		q.Set("nextPageToken", token)
 	}
 	return nil
 }

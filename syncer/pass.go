@@ -117,15 +117,9 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 		return nil
 	}
 	opts := sansan.ListBizCardsOptions{
-		UpdatedFrom:    from,
-		UpdatedTo:      to,
-		Range:          sansan.RangeAll,
-		EntryStatus:    []sansan.EntryStatus{sansan.EntryStatusCompleted},
-		IncludeTags:    true,
-		OrderBy:        sansan.OrderByUpdatedAt,
-		OrderDirection: sansan.OrderAsc,
-		Limit:          300,
-		NextPageToken:  cursor,
+		UpdatedFrom:     from,
+		UpdatedTo:       to,
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted}, IncludeTags: true, OrderBy: sansan.OrderByUpdatedAt, OrderDirection: sansan.OrderAsc, ListOptions: sansan.ListOptions{Limit: 300, NextPageToken: cursor}},
 	}
 	// Stop the page producer whenever this function returns, error or not.
 	fetchCtx, stop := context.WithCancel(ctx)
