@@ -89,14 +89,20 @@
 // Property values are strings on the wire. Values read from HubSpot are
 // [Properties] (a nil value is null, a missing key was not returned);
 // values written are [PropertyValues], where "" clears a property.
-// [FormatDate], [FormatDateTime] and friends format date and datetime
-// values.
+// [FormatDate] and [FormatDateTime] format date and datetime property
+// values, [FormatDateTimeMillis] the epoch milliseconds search filters
+// compare, and [ParseDateTime] reads all of these forms back.
 //
 // # Webhooks
 //
 // [WebhookHandler] verifies the X-HubSpot-Signature-v3 header (base64
 // HMAC-SHA256 of method, URL, raw body and timestamp, compared in constant
 // time, timestamp within 5 minutes), parses the event array and hands the
-// events to a callback. [VerifySignatureV3] and [ParseWebhookEvents] are
-// the building blocks.
+// events to a callback. [VerifyWebhook] (one request, one options struct)
+// and [ParseWebhookEvents] are the building blocks. Behind a proxy, set
+// TrustForwardedHeaders to sign-check the public URL from
+// X-Forwarded-Proto/Host (never trusted by default), or give your own URL
+// function. The legacy v1/v2 X-HubSpot-Signature is accepted only with
+// AllowLegacySignatures: HubSpot still sends v1 with CRM-object webhook
+// subscriptions and v2 with workflow webhook actions and CRM card fetches.
 package hubspot
