@@ -20,7 +20,18 @@
 // [WithTokenSource] and it is asked for the token before every attempt, so
 // it can refresh ahead of expiry (HubSpot says a 401 is not a reliable
 // refresh signal). The token never appears in URLs, logs or error strings;
-// if a server echoes it in an error body, it is replaced by "REDACTED".
+// if a server echoes it in an error body, it is replaced by "[REDACTED]".
+//
+// # Options
+//
+// [NewClient] takes the options package sansan has too, with the same
+// names, validation and defaults (both are built from one kit):
+// [WithBaseURL], [WithInsecureBaseURL], [WithHTTPClient] (copied, never
+// modified; a zero Timeout becomes [DefaultTimeout]), [WithTimeout],
+// [WithRateLimit], [WithRetry] (zero fields of the [RetryPolicy] mean the
+// default), [WithLogger], [WithUserAgent], [WithSleep] and
+// [WithRetryHook]; plus HubSpot's own [WithSearchRateLimit],
+// [WithSearchCountsGeneral] and [WithTokenSource].
 //
 // # Rate limits and retries
 //
@@ -29,9 +40,12 @@
 // requests per rolling 10 s per app (250,000 per day per account): 9.5
 // requests/s with a burst of 5, so at most 100 in any 10 s and 95 % of the
 // limit sustained. Professional and Enterprise private apps get 190 per
-// 10 s (daily 625,000 and 1,000,000); use WithRateLimit(18.5, 5). Search has its own limit of 5
-// requests/s per account and does not consume the general one; the default
-// [WithSearchRateLimit] is 4/s with a burst of 1.
+// 10 s (daily 625,000 and 1,000,000); use WithRateLimit(18.5, 5). Search has
+// its own limit of 5 requests/s per account; the default
+// [WithSearchRateLimit] is 4/s with a burst of 1. Whether search requests
+// also count against the general limit is not documented, so by default a
+// search waits for both limiters (the safe choice);
+// WithSearchCountsGeneral(false) lets it skip the general one.
 //
 // Responses carry X-HubSpot-RateLimit-* headers, parsed into [Response.Rate]
 // (and [Client.Rate]); search responses never carry them. On 429 the client

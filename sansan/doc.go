@@ -8,10 +8,12 @@
 //	me, _, err := c.Users.Me(ctx)                        // GET /me
 //	for card, err := range c.BizCards.ListIter(ctx, &sansan.ListBizCardsOptions{
 //		UpdatedFrom: since, UpdatedTo: time.Now(),
-//		Range:       sansan.RangeAll,                       // default is only the key owner's cards
-//		EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
-//		IncludeTags: true,
-//		Limit:       sansan.MaxLimit,
+//		CardListOptions: sansan.CardListOptions{
+//			Range:       sansan.RangeAll, // default is only the key owner's cards
+//			EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
+//			IncludeTags: true,
+//			ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit},
+//		},
 //	}) {
 //		if err != nil { ... }
 //		fmt.Println(card.ID, sansan.Deref(card.CompanyName))
@@ -30,6 +32,18 @@
 //
 // The API version is part of the base URL ([DefaultBaseURL] is v3.2); pin
 // another with [WithBaseURL].
+//
+// # Options
+//
+// [NewClient] takes the options package hubspot has too, with the same
+// names, validation and defaults (both are built from one kit):
+// [WithBaseURL], [WithInsecureBaseURL] (plain http on a non-loopback host;
+// WithInsecureHTTP is its deprecated former name), [WithHTTPClient] (copied,
+// never modified; a zero Timeout becomes [DefaultTimeout]), [WithTimeout],
+// [WithRateLimit], [WithRetry] (zero fields of the [RetryPolicy] mean the
+// default), [WithLogger], [WithUserAgent], [WithSleep] and
+// [WithRetryHook]. Sansan has no separate search limit, so there is no
+// WithSearchRateLimit. [WithAppID] is Sansan's own.
 //
 // # Authentication
 //
@@ -53,7 +67,9 @@
 // methods ([BizCardsService.ListIter] and friends) return an
 // iter.Seq2[*T, error] that requests pages lazily, stops requesting when the
 // loop breaks, and yields at most one error, after which it ends. Cards are
-// paged 300 at a time at most ([MaxLimit]).
+// paged 300 at a time at most ([MaxLimit]), tags 100 ([MaxTagLimit]). The
+// options of the filtered lists embed [CardListOptions] or [ListOptions],
+// as go-github's options embed its ListOptions.
 //
 // # Rate limits and retries
 //
@@ -64,9 +80,14 @@
 // attempt, retries included; change it with [WithRateLimit].
 //
 // Failed attempts are retried per [RetryPolicy] ([DefaultRetryPolicy]: 4
-// attempts) with full-jitter exponential backoff. A 429 waits at least
+// attempts) with full-jitter exponential backoff. A single 429 waits
 // RetryPolicy.RateLimitWait (30 s by default) because the server does not
-// say when the limit resets; network errors and 5xx responses are retried
+// say when the limit resets; consecutive 429s wait twice as long each time
+// up to RetryPolicy.RateLimitMaxWait (5 min: Sansan's own kintone plugin
+// tells users to wait five minutes after a 429), and a retry_after field in
+// the 429 body (read by one public client; not documented) is honoured when
+// longer. [WithRetryHook] reports every wait, e.g. to a sync report.
+// Network errors and 5xx responses are retried
 // for GET requests only, so POST /bizCards is never replayed after the
 // server may have acted on it. Other 4xx responses are final. A cancelled
 // context ends the wait at once with ctx.Err().
