@@ -366,7 +366,7 @@ func TestCredentialsOnlyToConfiguredHost(t *testing.T) {
 		{"http on localhost", []sansan.Option{sansan.WithBaseURL("http://localhost:1/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("http://localhost:1/")}, false},
 		{"http on ::1", []sansan.Option{sansan.WithBaseURL("http://[::1]:1/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("http://[::1]:1/")}, false},
 		{"http on a lookalike host", []sansan.Option{sansan.WithBaseURL("http://127.0.0.1.example.jp/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("http://localhost.example.jp/")}, true},
-		{"http allowed explicitly", []sansan.Option{sansan.WithBaseURL("http://api.example.jp/v3.2/"), sansan.WithInsecureHTTP()},
+		{"http allowed explicitly", []sansan.Option{sansan.WithBaseURL("http://api.example.jp/v3.2/"), sansan.WithInsecureBaseURL()},
 			[]hubspot.Option{hubspot.WithBaseURL("http://api.example.jp/"), hubspot.WithInsecureBaseURL()}, false},
 		{"https", []sansan.Option{sansan.WithBaseURL("https://api.example.jp/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("https://api.example.jp/")}, false},
 		{"ftp", []sansan.Option{sansan.WithBaseURL("ftp://api.example.jp/")}, []hubspot.Option{hubspot.WithBaseURL("ftp://api.example.jp/")}, true},
