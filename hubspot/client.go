@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -335,6 +336,9 @@ func (c *Client) redactBatchErrors(errs []*BatchError) {
 		}
 		for i := range e.Errors {
 			e.Errors[i].Message = clean(e.Errors[i].Message)
+		}
+		for k, v := range e.Extra {
+			e.Extra[k] = json.RawMessage(clean(string(v)))
 		}
 	}
 }

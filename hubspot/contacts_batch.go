@@ -47,6 +47,7 @@ type batchResponseWire struct {
 	Results     []*batchResultWire `json:"results"`
 	NumErrors   int                `json:"numErrors"`
 	Errors      []*BatchError      `json:"errors"`
+	Links       map[string]string  `json:"links"`
 	RequestedAt time.Time          `json:"requestedAt"`
 	StartedAt   time.Time          `json:"startedAt"`
 	CompletedAt time.Time          `json:"completedAt"`
@@ -320,7 +321,7 @@ func (s *ContactsService) batch(ctx context.Context, op string, q, body any, key
 // error.
 func matchBatch(w *batchResponseWire, keys []batchKey) *BatchResult {
 	r := &BatchResult{
-		Status: w.Status, Errors: w.Errors,
+		Status: w.Status, Errors: w.Errors, NumErrors: w.NumErrors, Links: w.Links,
 		RequestedAt: w.RequestedAt, StartedAt: w.StartedAt, CompletedAt: w.CompletedAt,
 		Results:  make([]*Contact, 0, len(w.Results)),
 		Outcomes: make([]*BatchOutcome, len(keys)),

@@ -85,14 +85,16 @@ type ErrorResponse struct {
 	// Header holds the response headers.
 	Header http.Header `json:"-"`
 
-	Status        string              `json:"status,omitempty"`
-	Message       string              `json:"message,omitempty"`
-	CorrelationID string              `json:"correlationId,omitempty"`
-	Category      string              `json:"category,omitempty"`
-	SubCategory   SubCategory         `json:"subCategory,omitempty"`
-	Context       map[string][]string `json:"context,omitempty"`
-	Errors        []ErrorDetail       `json:"errors,omitempty"`
-	Links         map[string]string   `json:"links,omitempty"`
+	Status        string            `json:"status,omitempty"`
+	Message       string            `json:"message,omitempty"`
+	CorrelationID string            `json:"correlationId,omitempty"`
+	Category      string            `json:"category,omitempty"`
+	SubCategory   SubCategory       `json:"subCategory,omitempty"`
+	Context       ErrorContext      `json:"context,omitempty"`
+	Errors        []ErrorDetail     `json:"errors,omitempty"`
+	Links         map[string]string `json:"links,omitempty"`
+	// Extra keeps the raw JSON of body fields this package does not know.
+	Extra map[string]json.RawMessage `json:"-"`
 
 	// ErrorType, PolicyName, GroupName and RequestID come with 429s.
 	ErrorType  string `json:"errorType,omitempty"`
@@ -254,9 +256,10 @@ func parseExistingID(message string) (string, bool) {
 // newErrorResponse decodes a non-2xx response body leniently.
 func newErrorResponse(method, url string, resp *http.Response, body []byte) *ErrorResponse {
 	e := &ErrorResponse{}
-	// A body that is not a JSON object (an HTML page from a proxy) leaves
-	// the fields empty; Body still holds it.
-	_ = json.Unmarshal(body, e)
+	// Field by field, so one field of an odd shape loses nothing else; a
+	// body that is not a JSON object (an HTML page from a proxy) leaves the
+	// fields empty, and Body still holds it.
+	decodeErrorResponse(e, body)
 	e.Method, e.URL = method, url
 	e.StatusCode = resp.StatusCode
 	e.Header = resp.Header.Clone()

@@ -285,6 +285,10 @@ type BatchResult struct {
 	Results []*Contact
 	// Errors are the errors returned, in HubSpot's order.
 	Errors []*BatchError
+	// NumErrors is HubSpot's count of errors (numErrors), 0 when absent.
+	NumErrors int
+	// Links are HubSpot's links about the batch, when sent.
+	Links map[string]string
 	// RequestedAt, StartedAt and CompletedAt are HubSpot's timestamps.
 	RequestedAt, StartedAt, CompletedAt time.Time
 	// Outcomes has one entry per input, in input order.
@@ -350,14 +354,17 @@ type BatchOutcome struct {
 // sentinels through errors.Is: OBJECT_NOT_FOUND is [ErrNotFound], CONFLICT
 // is [ErrConflict], VALIDATION_ERROR is [ErrValidation].
 type BatchError struct {
-	Status      string              `json:"status,omitempty"`
-	Category    string              `json:"category,omitempty"`
-	SubCategory SubCategory         `json:"subCategory,omitempty"`
-	Message     string              `json:"message"`
-	Context     map[string][]string `json:"context,omitempty"`
-	Errors      []ErrorDetail       `json:"errors,omitempty"`
-	Links       map[string]string   `json:"links,omitempty"`
-	ID          string              `json:"id,omitempty"`
+	Status      string            `json:"status,omitempty"`
+	Category    string            `json:"category,omitempty"`
+	SubCategory SubCategory       `json:"subCategory,omitempty"`
+	Message     string            `json:"message"`
+	Context     ErrorContext      `json:"context,omitempty"`
+	Errors      []ErrorDetail     `json:"errors,omitempty"`
+	Links       map[string]string `json:"links,omitempty"`
+	ID          string            `json:"id,omitempty"`
+
+	// Extra keeps the raw JSON of fields this package does not know.
+	Extra map[string]json.RawMessage `json:"-"`
 
 	// PropertyErrors holds the per-property errors parsed from a
 	// "Property values were not valid: [...]" message.
@@ -389,11 +396,11 @@ func (s *SubCategory) UnmarshalJSON(data []byte) error {
 
 // ErrorDetail is one entry of an error's errors array.
 type ErrorDetail struct {
-	Message     string              `json:"message"`
-	In          string              `json:"in,omitempty"`
-	Code        string              `json:"code,omitempty"`
-	SubCategory string              `json:"subCategory,omitempty"`
-	Context     map[string][]string `json:"context,omitempty"`
+	Message     string       `json:"message"`
+	In          string       `json:"in,omitempty"`
+	Code        string       `json:"code,omitempty"`
+	SubCategory string       `json:"subCategory,omitempty"`
+	Context     ErrorContext `json:"context,omitempty"`
 }
 
 // PropertyError is one invalid property value reported by HubSpot, parsed
