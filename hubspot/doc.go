@@ -66,7 +66,11 @@
 // so one method call is exactly one API call and a failure never leaves an
 // unknown prefix written. Every write input carries a unique
 // objectWriteTraceId (generated when empty), which makes HubSpot answer 207
-// with per-input errors instead of failing the whole batch. The
+// with per-input errors instead of failing the whole batch, except for
+// BatchUpsert by email: HubSpot does not support partial upserts by email,
+// so one refused input fails the whole call with an [*ErrorResponse], and
+// [RefusedUpsertInputs] names the inputs its message or context points at.
+// The
 // [BatchResult] keeps HubSpot's results and errors and adds
 // [BatchResult.Outcomes]: one [BatchOutcome] per input, in input order,
 // holding the contact (and, for upserts, whether it was new) or a

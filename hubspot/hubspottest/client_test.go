@@ -79,38 +79,49 @@ func TestClientContactLifecycle(t *testing.T) {
 	}
 }
 
-func TestClientBatchUpsertPartialFailure(t *testing.T) {
+// TestClientBatchUpsertAllOrNothing checks that an upsert by email with one
+// refused input fails as a whole and writes nothing, that
+// RefusedUpsertInputs names the bad input when the message does, and that
+// the rest then goes through in one more call.
+func TestClientBatchUpsertAllOrNothing(t *testing.T) {
 	t.Parallel()
 	s := hubspottest.NewTestServer(t)
 	c := newClient(t, s)
 	mustCreate(t, s.Fake, map[string]string{"email": "old@example.com"})
 	s.Fake.FailBatchInputs(func(p map[string]string) bool { return p["jobtitle"] == "boom" })
-	res, _, err := c.Contacts.BatchUpsert(t.Context(), []hubspot.BatchUpsertInput{
+	inputs := []hubspot.BatchUpsertInput{
 		{ID: "OLD@example.com", Properties: hubspot.PropertyValues{"jobtitle": "ok"}},
 		{ID: "new@example.com", Properties: hubspot.PropertyValues{"jobtitle": "ok"}},
-		{ID: "bad@example.com", Properties: hubspot.PropertyValues{"jobtitle": "boom"}},
-	})
-	if err != nil {
-		t.Fatal(err)
+		{ID: "bad@example.con", Properties: hubspot.PropertyValues{"jobtitle": "ok"}},
 	}
-	type outcome struct {
-		Key    string
-		New    bool
-		Failed bool
+	_, _, err := c.Contacts.BatchUpsert(t.Context(), inputs)
+	if !errors.Is(err, hubspot.ErrValidation) {
+		t.Fatalf("err = %v, want the whole batch refused", err)
 	}
-	var got []outcome
-	for _, o := range res.Outcomes {
-		got = append(got, outcome{o.Key, o.New, o.Err != nil})
+	if _, ok := s.Fake.ContactByEmail("new@example.com"); ok {
+		t.Error("a refused batch wrote its good input")
 	}
-	want := []outcome{{"OLD@example.com", false, false}, {"new@example.com", true, false}, {"bad@example.com", false, true}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("outcomes (-want +got):\n%s", diff)
+	refused := hubspot.RefusedUpsertInputs(err, inputs)
+	if diff := cmp.Diff([]int{2}, refused); diff != "" {
+		t.Fatalf("RefusedUpsertInputs (-want +got):\n%s", diff)
 	}
-	if failed := res.Failed(); len(failed) != 1 || !errors.Is(failed[0].Err, hubspot.ErrValidation) {
-		t.Errorf("failed = %+v", failed)
+	res, _, err := c.Contacts.BatchUpsert(t.Context(), inputs[:2])
+	if err != nil || len(res.Failed()) != 0 {
+		t.Fatalf("retry without the refused input: %v, %+v", err, res)
 	}
-	if n := s.Fake.Requests()["POST /crm/v3/objects/contacts/batch/upsert"]; n != 1 {
-		t.Errorf("upsert requests = %d", n)
+	if n := s.Fake.Requests()["POST /crm/v3/objects/contacts/batch/upsert"]; n != 2 {
+		t.Errorf("upsert requests = %d, want 2", n)
+	}
+
+	// An error that names no input (here an injected failure) leaves the
+	// caller to find the input another way.
+	boom := []hubspot.BatchUpsertInput{{ID: "x@example.com", Properties: hubspot.PropertyValues{"jobtitle": "boom"}}}
+	_, _, err = c.Contacts.BatchUpsert(t.Context(), boom)
+	if err == nil {
+		t.Fatal("injected failure not reported")
+	}
+	if got := hubspot.RefusedUpsertInputs(err, boom); got != nil {
+		t.Errorf("RefusedUpsertInputs = %v, want nil for an error naming no input", got)
 	}
 }
 

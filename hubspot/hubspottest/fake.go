@@ -53,6 +53,20 @@ type Fake struct {
 	total     int
 
 	hooks *webhookQueue // nil unless WithWebhooks
+
+	// partialUpserts answers traced email upserts 207 per input (unlike
+	// HubSpot); see WithPartialEmailUpserts.
+	partialUpserts bool
+}
+
+// WithPartialEmailUpserts makes a batch upsert by email whose inputs all
+// carry objectWriteTraceIds answer 207 with per-input errors, as this fake
+// did before it followed HubSpot. HubSpot does not: "Partial upserts are
+// not supported when using email as the idProperty for contacts", and by
+// default the fake fails the whole batch. Use it only for tests of code
+// that has not yet learned to isolate a refused input.
+func WithPartialEmailUpserts() Option {
+	return func(f *Fake) { f.partialUpserts = true }
 }
 
 // Option configures a [Fake].
@@ -199,8 +213,9 @@ func (f *Fake) DropNext(n int) {
 
 // FailBatchInputs makes every batch create/update/upsert input whose
 // requested properties satisfy fn fail with a VALIDATION_ERROR, as a real
-// invalid value would: with objectWriteTraceIds on every input the batch
-// answers 207 with per-input errors, otherwise the whole batch fails.
+// invalid value would: with objectWriteTraceIds on every input a create or
+// update answers 207 with per-input errors, otherwise (and for an upsert by
+// email, unless WithPartialEmailUpserts) the whole batch fails.
 // Passing nil turns it off.
 func (f *Fake) FailBatchInputs(fn func(props map[string]string) bool) {
 	f.faultMu.Lock()
