@@ -3,6 +3,8 @@ package sansan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"mime"
@@ -272,13 +274,33 @@ func (s *BizCardsService) TagsIter(ctx context.Context, id string, opts *ListOpt
 	})
 }
 
-// validate applies the documented limits of POST /bizCards.
+// validate refuses a request that cannot be registered: one without any of
+// CompanyName, LastName and FirstName, more than 15 tag ids, or an empty
+// one. Length limits are not refused (see [RegisterBizCardRequest.Warnings]).
 func (r *RegisterBizCardRequest) validate() error {
 	if r == nil {
 		return invalid("register request is nil")
 	}
 	if runeLen(r.CompanyName) == 0 && runeLen(r.LastName) == 0 && runeLen(r.FirstName) == 0 {
 		return invalid("one of CompanyName, LastName and FirstName is required")
+	}
+	if len(r.TagIDs) > 15 {
+		return invalid("%d tag ids, more than 15", len(r.TagIDs))
+	}
+	if slices.Contains(r.TagIDs, "") {
+		return invalid("empty tag id")
+	}
+	return nil
+}
+
+// Warnings returns the fields of r longer than the limits one public
+// client of POST /bizCards applies (LastName and FirstName 250 characters,
+// PostalCode 10, Memo 2000; the MCP server [S-MCP-TS], the only source).
+// They are warnings, not refusals, until Sansan's own limits are confirmed:
+// [BizCardsService.Register] sends the request anyway and logs them.
+func (r *RegisterBizCardRequest) Warnings() []string {
+	if r == nil {
+		return nil
 	}
 	limits := []struct {
 		name string
@@ -290,25 +312,26 @@ func (r *RegisterBizCardRequest) validate() error {
 		{"PostalCode", r.PostalCode, 10},
 		{"Memo", r.Memo, 2000},
 	}
+	var out []string
 	for _, l := range limits {
 		if n := runeLen(l.v); n > l.max {
-			return invalid("%s has %d characters, more than %d", l.name, n, l.max)
+			out = append(out, fmt.Sprintf("%s has %d characters, more than the %d one public client allows", l.name, n, l.max))
 		}
 	}
-	if len(r.TagIDs) > 15 {
-		return invalid("%d tag ids, more than 15", len(r.TagIDs))
-	}
-	if slices.Contains(r.TagIDs, "") {
-		return invalid("empty tag id")
-	}
-	return nil
+	return out
 }
 
 // Register creates a card from structured data (名刺データ登録API, which does
 // not consume the digitization quota) and returns it as the server reports
-// it. The request is checked against the documented limits before it is
-// sent. It is never retried after a network error or a 5xx, since the card
-// may have been created; 429s, which the server refused, are retried.
+// it. A request without a name or company, or with more than 15 tag ids, is
+// refused before it is sent; fields over the lengths in
+// [RegisterBizCardRequest.Warnings] are sent, with a warning logged. It is
+// never retried after a network error or a 5xx, since the card may have been
+// created; 429s, which the server refused, are retried.
+//
+// A 404 means the API version in use does not offer registration: the
+// error is an [*UnsupportedVersionError] matching [ErrUnsupportedVersion]
+// (see [WithEndpointVersion]), never retried.
 //
 // The response format is not documented: a {"item": card} envelope and a bare
 // card are both accepted, and an empty body returns a nil card with no error.
@@ -320,10 +343,13 @@ func (s *BizCardsService) Register(ctx context.Context, req *RegisterBizCardRequ
 	if err := req.validate(); err != nil {
 		return nil, nil, err
 	}
+	for _, w := range req.Warnings() {
+		s.client.api.Logger().WarnContext(ctx, "sansan: register card: "+w)
+	}
 	var buf bytes.Buffer
 	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodPost, Path: "bizCards", Body: req, Out: &buf})
 	if err != nil {
-		return nil, resp, err
+		return nil, resp, s.client.unsupported(EndpointRegisterBizCard, err)
 	}
 	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return nil, resp, nil
@@ -333,4 +359,34 @@ func (s *BizCardsService) Register(ctx context.Context, req *RegisterBizCardRequ
 		return nil, resp, fmt.Errorf("sansan: POST bizCards: %w", err)
 	}
 	return &out.V, resp, nil
+}
+
+// CheckRegister tells, without registering anything, whether the API
+// version in use offers card registration: it sends POST /bizCards with an
+// empty body, which the endpoint refuses with 400 (no name or company, see
+// [BizCardsService.Register]) when it exists. It returns nil then, an
+// error matching [ErrUnsupportedVersion] on 404, and any other error as is
+// (a 401 for a bad key, say). A sync engine calls it once before it
+// registers cards. Should the endpoint ever accept the empty body (2xx),
+// CheckRegister reports success as well.
+//
+// Sansan API docs: POST /bizCards
+func (s *BizCardsService) CheckRegister(ctx context.Context) (*Response, error) {
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodPost, Path: "bizCards", Body: json.RawMessage(`{}`)})
+	if err != nil && errors.Is(err, ErrBadRequest) {
+		return resp, nil
+	}
+	if err != nil {
+		return resp, s.client.unsupported(EndpointRegisterBizCard, err)
+	}
+	return resp, nil
+}
+
+// unsupported turns a 404 of ep into an *UnsupportedVersionError.
+func (c *Client) unsupported(ep Endpoint, err error) error {
+	var er *ErrorResponse
+	if errors.As(err, &er) && er.StatusCode == http.StatusNotFound {
+		return &UnsupportedVersionError{Endpoint: ep, Version: c.APIVersion(ep), Response: er}
+	}
+	return err
 }

@@ -408,6 +408,14 @@ func TestBadArguments(t *testing.T) {
 			_, _, err := c.Tags.List(ctx, &ListTagsOptions{ListOptions: ListOptions{Limit: 1000}})
 			return err
 		}},
+		{"tags limit above 100", func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tags.List(ctx, &ListTagsOptions{ListOptions: ListOptions{Limit: MaxTagLimit + 1}})
+			return err
+		}},
+		{"card tags limit above 100", func(ctx context.Context, c *Client) error {
+			_, _, err := c.BizCards.Tags(ctx, "X", &ListOptions{Limit: MaxTagLimit + 1})
+			return err
+		}},
 		{"card tags limit", func(ctx context.Context, c *Client) error {
 			_, _, err := c.BizCards.Tags(ctx, "X", &ListOptions{Limit: -5})
 			return err
@@ -568,21 +576,23 @@ func bareItem(t *testing.T, b []byte) []byte {
 func TestRegisterValidation(t *testing.T) {
 	t.Parallel()
 	long := func(n int) *string { return Ptr(strings.Repeat("あ", n)) }
+	// Length limits (one source) are warnings, not refusals.
 	tests := []struct {
-		name string
-		req  RegisterBizCardRequest
-		ok   bool
+		name     string
+		req      RegisterBizCardRequest
+		ok       bool
+		warnings int
 	}{
 		{name: "no name or company", req: RegisterBizCardRequest{Email: Ptr("a@example.jp")}},
 		{name: "empty strings only", req: RegisterBizCardRequest{LastName: Ptr(""), CompanyName: Ptr("")}},
 		{name: "company only", req: RegisterBizCardRequest{CompanyName: Ptr("株式会社 ITO")}, ok: true},
 		{name: "first name only", req: RegisterBizCardRequest{FirstName: Ptr("花子")}, ok: true},
 		{name: "last name 250 kana", req: RegisterBizCardRequest{LastName: long(250)}, ok: true},
-		{name: "last name 251 kana", req: RegisterBizCardRequest{LastName: long(251)}},
-		{name: "first name too long", req: RegisterBizCardRequest{FirstName: long(251)}},
-		{name: "postal code too long", req: RegisterBizCardRequest{LastName: Ptr("a"), PostalCode: Ptr("100-0001-99")}},
+		{name: "last name 251 kana", req: RegisterBizCardRequest{LastName: long(251)}, ok: true, warnings: 1},
+		{name: "first name too long", req: RegisterBizCardRequest{FirstName: long(251)}, ok: true, warnings: 1},
+		{name: "postal code too long", req: RegisterBizCardRequest{LastName: Ptr("a"), PostalCode: Ptr("100-0001-99")}, ok: true, warnings: 1},
 		{name: "memo 2000", req: RegisterBizCardRequest{LastName: Ptr("a"), Memo: long(2000)}, ok: true},
-		{name: "memo 2001", req: RegisterBizCardRequest{LastName: Ptr("a"), Memo: long(2001)}},
+		{name: "memo 2001 and a long name", req: RegisterBizCardRequest{LastName: long(300), Memo: long(2001)}, ok: true, warnings: 2},
 		{name: "16 tags", req: RegisterBizCardRequest{LastName: Ptr("a"), TagIDs: make([]string, 16)}},
 		{name: "empty tag id", req: RegisterBizCardRequest{LastName: Ptr("a"), TagIDs: []string{"T1", ""}}},
 	}
@@ -592,6 +602,9 @@ func TestRegisterValidation(t *testing.T) {
 			err := tt.req.validate()
 			if tt.ok != (err == nil) {
 				t.Errorf("validate() = %v, want ok=%v", err, tt.ok)
+			}
+			if w := tt.req.Warnings(); len(w) != tt.warnings {
+				t.Errorf("Warnings() = %q, want %d", w, tt.warnings)
 			}
 			if err != nil && !errors.Is(err, ErrInvalidArgument) {
 				t.Errorf("err = %v, want ErrInvalidArgument", err)

@@ -81,7 +81,9 @@ type Option func(*clientOptions) error
 
 type clientOptions struct {
 	apiclient.Settings
-	appID string
+	appID    string
+	version  string
+	versions map[Endpoint]string
 }
 
 // WithBaseURL sets the API base, version included (default
@@ -180,6 +182,10 @@ type Client struct {
 	// printing a Client with %+v cannot reveal it.
 	api     *apiclient.Client
 	baseURL *url.URL
+	// bases holds the base URL of the endpoint families whose API version
+	// differs from the base URL's (version).
+	bases    map[Endpoint]*url.URL
+	versions map[Endpoint]string
 
 	common service
 
@@ -238,6 +244,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{api: api, baseURL: api.BaseURL()}
+	c.bases, c.versions, err = versionedBases(c.baseURL, o.version, o.versions)
+	if err != nil {
+		return nil, err
+	}
 	c.common.client = c
 	c.BizCards = (*BizCardsService)(&c.common)
 	c.Persons = (*PersonsService)(&c.common)
@@ -306,13 +316,18 @@ func newResponse(r *http.Response) *Response {
 // do sends call and returns the response, with errors annotated and
 // scrubbed of the API key.
 func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error) {
+	ep := endpointOf(call.Method, call.Path)
+	base := c.baseURL
+	if b := c.bases[ep]; b != nil {
+		call.Base, base = b, b
+	}
 	hr, err := c.api.Do(ctx, call)
 	resp := newResponse(hr)
 	if err != nil {
 		var er *ErrorResponse
 		if errors.As(err, &er) {
 			er.Method = call.Method
-			if u, perr := c.baseURL.Parse(call.Path); perr == nil {
+			if u, perr := base.Parse(call.Path); perr == nil {
 				er.URL = u.String()
 			}
 		}
@@ -320,6 +335,11 @@ func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error)
 	}
 	return resp, nil
 }
+
+// APIVersion returns the API version the client sends requests of an
+// endpoint family to, e.g. "v3.2" ("" when the base URL has no version
+// segment).
+func (c *Client) APIVersion(ep Endpoint) string { return c.versions[ep] }
 
 // classify is apiclient's default policy; the growing wait after
 // consecutive 429s comes from RetryPolicy.RateLimitWait. A 429 body's

@@ -31,7 +31,37 @@
 // ignored and [BizCard.Raw] keeps each card's JSON for fields added later.
 //
 // The API version is part of the base URL ([DefaultBaseURL] is v3.2); pin
-// another with [WithBaseURL].
+// another with [WithBaseURL] or [WithAPIVersion], and one per endpoint
+// family with [WithEndpointVersion].
+//
+// # What is known, and on what evidence
+//
+// Sansan publishes little, so some defaults rest on public code that calls
+// the API rather than on documentation:
+//
+//   - Versions: old versions stay reachable, but an endpoint can be missing
+//     from a version (404). Card list, search and reads, persons, tags and
+//     /me are seen on v3.1 and v3.2 in several projects, so every family
+//     defaults to the base URL's v3.2. Card registration (POST /bizCards)
+//     is sent to v3.2 too, but that is unproven: the only public code that
+//     registers cards uses /v6.0/bizCards. A 404 on registration is an
+//     [*UnsupportedVersionError] ([ErrUnsupportedVersion], never retried,
+//     never skipped), and [BizCardsService.CheckRegister] finds out before
+//     anything is written; WithEndpointVersion(EndpointRegisterBizCard,
+//     "v6.0") is then the fix the evidence points to.
+//   - Registration length limits (names 250, postal code 10, memo 2000)
+//     come from one client only: they are warnings
+//     ([RegisterBizCardRequest.Warnings], logged), not refusals.
+//   - Page sizes: cards up to 300 ([MaxLimit], several sources); tags 100
+//     ([MaxTagLimit]): the public code caps tags at 100, the evidence for
+//     300 is older.
+//   - 429: no Retry-After header. One public client reads a retry_after
+//     field in the body, which is honoured; Sansan's kintone plugin tells
+//     users to wait five minutes, hence the growing wait (see below).
+//   - nextPageToken lifetime is not documented. A token the server refuses
+//     (400 or 404 when sent) is reported as [ErrPageTokenExpired], so a
+//     caller resuming from a stored token can restart that window from its
+//     checkpoint instead of failing.
 //
 // # Options
 //

@@ -199,6 +199,10 @@ type Call struct {
 	Method string
 	// Path is relative to the base URL, already escaped (see Path).
 	Path string
+	// Base, when set, replaces the client's base URL for this call (e.g.
+	// another API version of the same host). It must have the scheme and
+	// host of the client's base URL.
+	Base *url.URL
 	// Query is url.Values, or a struct encoded with go-querystring, or nil.
 	Query any
 	// Body is JSON-encoded once and replayed on retries; nil sends no body.
@@ -233,8 +237,13 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: status %d", e.Method, e.URL, e.StatusCode)
 }
 
-// buildURL resolves path and query against the base URL.
-func (c *Client) buildURL(path string, q any) (*url.URL, error) {
+// buildURL resolves path and query against base (the client's when nil).
+func (c *Client) buildURL(base *url.URL, path string, q any) (*url.URL, error) {
+	if base == nil {
+		base = c.cfg.BaseURL
+	} else if base.Scheme != c.cfg.BaseURL.Scheme || !strings.EqualFold(base.Host, c.cfg.BaseURL.Host) {
+		return nil, c.errorf("call base %q is not on the client's host", SanitizeURL(base))
+	}
 	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
 		return nil, c.errorf("path %q must be relative", path)
 	}
@@ -248,7 +257,7 @@ func (c *Client) buildURL(path string, q any) (*url.URL, error) {
 	}
 	// The "./" prefix keeps a colon in the first segment (an id such as
 	// "a:b") from being parsed as a URL scheme.
-	u, err := c.cfg.BaseURL.Parse("./" + path)
+	u, err := base.Parse("./" + path)
 	if err != nil {
 		return nil, c.errorf("path %q: %w", path, unwrapURLError(err))
 	}
@@ -283,7 +292,7 @@ func encodeQuery(q any) (url.Values, error) {
 // NewRequest builds the request of call without sending it. The body is
 // encoded once and GetBody replays it.
 func (c *Client) NewRequest(ctx context.Context, call Call) (*http.Request, error) {
-	u, err := c.buildURL(call.Path, call.Query)
+	u, err := c.buildURL(call.Base, call.Path, call.Query)
 	if err != nil {
 		return nil, err
 	}
