@@ -112,7 +112,6 @@ func TestRegisterUnsupportedVersion(t *testing.T) {
 	}
 }
 
-
 // TestPageTokenRefused checks that a page request whose token the server
 // refuses matches ErrPageTokenExpired, and that the same refusal without
 // a token does not.
