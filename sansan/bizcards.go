@@ -195,36 +195,81 @@ func (s *BizCardsService) SearchIter(ctx context.Context, opts *SearchBizCardsOp
 	})
 }
 
-// Get returns the card with the given id. An unknown id is an error matching
-// [ErrNotFound].
+// GetOptions are the options of the single reads [BizCardsService.Get] and
+// [PersonsService.Get]. They are passed variadically so that calls without
+// them stay as they were; at most one is used.
+type GetOptions struct {
+	// IncludeTags fills the card's Tags (includeTags=true; public code
+	// sends it on these reads as on lists).
+	IncludeTags bool
+}
+
+// getQuery encodes the first of opts.
+func getQuery(opts []GetOptions) url.Values {
+	if len(opts) == 0 || !opts[0].IncludeTags {
+		return nil
+	}
+	return url.Values{"includeTags": {"true"}}
+}
+
+// Get returns the card with the given id; with [GetOptions.IncludeTags] its
+// Tags are filled. An unknown id is an error matching [ErrNotFound].
 //
 // Sansan API docs: GET /bizCards/{id}
-func (s *BizCardsService) Get(ctx context.Context, id string) (*BizCard, *Response, error) {
+func (s *BizCardsService) Get(ctx context.Context, id string, opts ...GetOptions) (*BizCard, *Response, error) {
 	path, err := pathFor("bizCards/%s", id)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out item[BizCard]
-	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Out: &out})
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Query: getQuery(opts), Out: &out})
 	if err != nil {
 		return nil, resp, err
 	}
 	return &out.V, resp, nil
 }
 
-// Image returns the image of the card with the given id (JPEG bytes). A
-// successful response that is not an image (for example JSON) is an error.
+// ImageSide selects the side of a card image.
+type ImageSide string
+
+// Image sides.
+const (
+	// SideFront is the front of the card (the server's default).
+	SideFront ImageSide = "front"
+	// SideBack is the back of the card.
+	SideBack ImageSide = "back"
+)
+
+// ImageOptions are the options of [BizCardsService.Image].
+type ImageOptions struct {
+	// Side selects front or back; empty leaves the server's default
+	// (front).
+	Side ImageSide
+}
+
+// Image returns the image of the card with the given id (JPEG bytes), the
+// front unless [ImageOptions.Side] says otherwise (at most one
+// ImageOptions is used). A successful response that is not an image (for
+// example JSON) is an error.
 //
 // Sansan API docs: GET /bizCards/{id}/image
-func (s *BizCardsService) Image(ctx context.Context, id string) ([]byte, *Response, error) {
+func (s *BizCardsService) Image(ctx context.Context, id string, opts ...ImageOptions) ([]byte, *Response, error) {
 	path, err := pathFor("bizCards/%s/image", id)
 	if err != nil {
 		return nil, nil, err
+	}
+	var q url.Values
+	if len(opts) > 0 && opts[0].Side != "" {
+		if opts[0].Side != SideFront && opts[0].Side != SideBack {
+			return nil, nil, invalid("image side %q is neither front nor back", string(opts[0].Side))
+		}
+		q = url.Values{"side": {string(opts[0].Side)}}
 	}
 	var buf bytes.Buffer
 	resp, err := s.client.do(ctx, apiclient.Call{
 		Method: http.MethodGet,
 		Path:   path,
+		Query:  q,
 		Header: http.Header{"Accept": {"image/*"}},
 		Out:    &buf,
 	})

@@ -147,3 +147,57 @@ func TestPageTokenRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestSingleReadOptions checks includeTags on card and person reads and
+// side on the image call.
+func TestSingleReadOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		path      string
+		wantQuery string
+		body      []byte
+		call      func(c *Client) error
+	}{
+		{name: "card without options", path: "bizCards/C1", body: fixture(t, "bizcard.json"),
+			call: func(c *Client) error { _, _, err := c.BizCards.Get(t.Context(), "C1"); return err }},
+		{name: "card with tags", path: "bizCards/C1", wantQuery: "includeTags=true", body: fixture(t, "bizcard.json"),
+			call: func(c *Client) error {
+				_, _, err := c.BizCards.Get(t.Context(), "C1", GetOptions{IncludeTags: true})
+				return err
+			}},
+		{name: "person with tags", path: "persons/P1", wantQuery: "includeTags=true", body: fixture(t, "person.json"),
+			call: func(c *Client) error {
+				_, _, err := c.Persons.Get(t.Context(), "P1", GetOptions{IncludeTags: true})
+				return err
+			}},
+		{name: "image back", path: "bizCards/C1/image", wantQuery: "side=back", body: fixture(t, "card.jpg"),
+			call: func(c *Client) error {
+				_, _, err := c.BizCards.Image(t.Context(), "C1", ImageOptions{Side: SideBack})
+				return err
+			}},
+		{name: "image default", path: "bizCards/C1/image", body: fixture(t, "card.jpg"),
+			call: func(c *Client) error { _, _, err := c.BizCards.Image(t.Context(), "C1"); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt, _ := setup(t)
+			r := reply(t, tt.wantQuery, 200, tt.body)
+			mt.RegisterResponder("GET", testBase+tt.path, func(req *http.Request) (*http.Response, error) {
+				resp, err := r(req)
+				if strings.HasSuffix(tt.path, "/image") {
+					resp.Header.Set("Content-Type", "image/jpeg")
+				}
+				return resp, err
+			})
+			if err := tt.call(c); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	c, _, _ := setup(t)
+	if _, _, err := c.BizCards.Image(t.Context(), "C1", ImageOptions{Side: "left"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("side left = %v, want ErrInvalidArgument", err)
+	}
+}
