@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +122,7 @@ type Option func(*options) error
 type options struct {
 	apiclient.Settings
 	tokenSource TokenSource
+	apiVersion  string
 }
 
 // WithBaseURL sets the API base URL (default [DefaultBaseURL]). Plain http
@@ -206,6 +208,30 @@ func WithRetryHook(hook func(ctx context.Context, ev RetryEvent)) Option {
 	return func(o *options) error { return o.SetRetryHook(hook) }
 }
 
+// APIVersionV3 is the default API family, /crm/v3/objects/contacts and
+// /crm/v3/properties/contacts. HubSpot's docs now file it under "legacy" and
+// point "latest" at the date-versioned family (e.g. 2026-03); no v3
+// shutdown date is announced.
+const APIVersionV3 = "v3"
+
+// datedVersionRe matches a date-versioned API family such as "2026-03".
+var datedVersionRe = regexp.MustCompile(`^20[0-9]{2}-(0[1-9]|1[0-2])$`)
+
+// WithAPIVersion selects the API family: [APIVersionV3] (the default) or a
+// date-versioned one such as "2026-03", whose paths are
+// /crm/objects/2026-03/contacts and /crm/properties/2026-03/contacts. The
+// request and response shapes the client uses are the same in both
+// families, so users can move before v3 is retired.
+func WithAPIVersion(version string) Option {
+	return func(o *options) error {
+		if version != APIVersionV3 && !datedVersionRe.MatchString(version) {
+			return fmt.Errorf("hubspot: api version %q is neither %q nor a date such as \"2026-03\"", version, APIVersionV3)
+		}
+		o.apiVersion = version
+		return nil
+	}
+}
+
 // WithTokenSource makes the client ask ts for the access token before every
 // attempt, instead of using the token given to NewClient (which may then be
 // empty). Use it for OAuth access tokens, which expire after 30 minutes.
@@ -223,6 +249,8 @@ func WithTokenSource(ts TokenSource) Option {
 type Client struct {
 	api    *apiclient.Client
 	tokens TokenSource
+	// dated is the date-versioned API family in use, "" for v3.
+	dated string
 
 	rateMu sync.Mutex
 	rate   Rate
@@ -279,6 +307,9 @@ func NewClient(accessToken string, opts ...Option) (*Client, error) {
 		static = []string{accessToken}
 	}
 	c := &Client{tokens: tokens}
+	if o.apiVersion != "" && o.apiVersion != APIVersionV3 {
+		c.dated = o.apiVersion
+	}
 	var err error
 	c.api, err = o.Build(apiclient.Config{
 		Classify:      classify,
@@ -422,8 +453,32 @@ func (c *Client) newResponse(r *http.Response) *Response {
 
 // do sends call and wraps the response.
 func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error) {
+	if c.dated != "" {
+		call.Path = datedPath(call.Path, c.dated)
+	}
 	r, err := c.api.Do(ctx, call)
 	return c.newResponse(r), err
+}
+
+// datedPath turns a v3 path into the date-versioned family's:
+// crm/v3/objects/... becomes crm/objects/{version}/..., and likewise for
+// properties.
+func datedPath(p, version string) string {
+	for _, kind := range []string{"objects", "properties"} {
+		if rest, ok := strings.CutPrefix(p, "crm/v3/"+kind+"/"); ok {
+			return "crm/" + kind + "/" + version + "/" + rest
+		}
+	}
+	return p
+}
+
+// APIVersion returns the API family in use: [APIVersionV3] or a date such
+// as "2026-03".
+func (c *Client) APIVersion() string {
+	if c.dated != "" {
+		return c.dated
+	}
+	return APIVersionV3
 }
 
 // yes marks calls that are safe to replay (apiclient.Call.Idempotent).
