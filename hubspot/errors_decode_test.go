@@ -116,8 +116,9 @@ func TestErrorContextForms(t *testing.T) {
 	}
 }
 
-// FuzzBatchErrorDecode: any JSON value decodes into a BatchError without an
-// error or a panic, and a message that is a JSON string survives.
+// FuzzBatchErrorDecode: any JSON value decodes into a BatchError (and an
+// ObjectWarning, ErrorContext and ErrorDetail) without an error or a panic,
+// and a message that is a JSON string survives.
 func FuzzBatchErrorDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"status":"error","category":"CONFLICT","message":"Contact already exists. Existing ID: 1","context":{"objectWriteTraceId":["t"]}}`,
@@ -134,10 +135,59 @@ func FuzzBatchErrorDecode(f *testing.F) {
 		if err := json.Unmarshal(data, &e); err != nil {
 			t.Fatalf("Unmarshal(%q) = %v", data, err)
 		}
+		var w hubspot.ObjectWarning
+		var c hubspot.ErrorContext
+		var d hubspot.ErrorDetail
+		if err := errors.Join(json.Unmarshal(data, &w), json.Unmarshal(data, &c), json.Unmarshal(data, &d)); err != nil {
+			t.Fatalf("warning, context or detail of %q: %v", data, err)
+		}
 		var obj map[string]json.RawMessage
 		var msg string
 		if json.Unmarshal(data, &obj) == nil && json.Unmarshal(obj["message"], &msg) == nil && e.Message != msg {
 			t.Fatalf("message %q decoded as %q", msg, e.Message)
 		}
 	})
+}
+
+// TestContactWarnings checks that a record's warnings are decoded, odd
+// shapes included, without losing the record.
+func TestContactWarnings(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok(200, `{"id":"1","properties":{"email":"a@example.com"},"warnings":[
+		{"category":"VALIDATION","message":"phone reformatted","context":{"property":"phone","n":2}},
+		"odd"]}`)
+	c, _, err := h.client.Contacts.Get(t.Context(), "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []hubspot.ObjectWarning{
+		{Category: "VALIDATION", Message: "phone reformatted", Context: map[string]string{"property": "phone", "n": "2"}},
+		{Message: "odd"},
+	}
+	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// TestPropertyFields checks the property fields the specs define that the
+// model used to drop.
+func TestPropertyFields(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok(200, `{"name":"amount","label":"Amount","type":"number","fieldType":"number","groupName":"g",
+		"referencedObjectType":"OWNER","currencyPropertyName":"currency","textDisplayHint":"multi_line",
+		"dataSensitivity":"sensitive","sensitiveData":true,"sensitiveDataCategories":["HIPAA"]}`)
+	p, _, err := h.client.Properties.Get(t.Context(), "amount", hubspot.GetPropertyOptions{DataSensitivity: hubspot.DataSensitive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{p.ReferencedObjectType, p.CurrencyPropertyName, p.TextDisplayHint, p.DataSensitivity, p.SensitiveData, p.SensitiveDataCategories}
+	want := []any{"OWNER", "currency", "multi_line", "sensitive", true, []string{"HIPAA"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	if q := h.only().Query.Get("dataSensitivity"); q != "sensitive" {
+		t.Errorf("dataSensitivity query = %q", q)
+	}
 }

@@ -64,6 +64,31 @@ type Contact struct {
 	URL string `json:"url,omitempty"`
 	// Associations holds associated records by object type, when requested.
 	Associations map[string]*AssociationPage `json:"associations,omitempty"`
+	// Warnings are HubSpot's warnings about the write that returned the
+	// record (the specs' warnings), when sent.
+	Warnings []ObjectWarning `json:"warnings,omitempty"`
+}
+
+// ObjectWarning is one warning HubSpot attaches to a returned record
+// (PublicObjectWarning on the wire). It decodes tolerantly: a context value
+// that is not a string is kept as its JSON text.
+type ObjectWarning struct {
+	Category string            `json:"category"`
+	Message  string            `json:"message"`
+	Context  map[string]string `json:"context,omitempty"`
+}
+
+// UnmarshalJSON decodes a warning field by field; it never fails.
+func (w *ObjectWarning) UnmarshalJSON(data []byte) error {
+	*w = ObjectWarning{}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		w.Message = rawText(data)
+		return nil
+	}
+	w.Category, w.Message = rawText(obj["category"]), rawText(obj["message"])
+	w.Context = parseLinks(obj["context"])
+	return nil
 }
 
 // PropertyHistoryValue is one historical value of a property.
@@ -124,14 +149,20 @@ type Property struct {
 	HubSpotDefined       bool             `json:"hubspotDefined,omitempty"`
 	ReferencedObjectType string           `json:"referencedObjectType,omitempty"`
 	DataSensitivity      string           `json:"dataSensitivity,omitempty"`
-	ShowCurrencySymbol   bool             `json:"showCurrencySymbol,omitempty"`
-	NumberDisplayHint    string           `json:"numberDisplayHint,omitempty"`
-	Archived             bool             `json:"archived,omitempty"`
-	ArchivedAt           time.Time        `json:"archivedAt,omitzero"`
-	CreatedAt            time.Time        `json:"createdAt,omitzero"`
-	UpdatedAt            time.Time        `json:"updatedAt,omitzero"`
-	CreatedUserID        string           `json:"createdUserId,omitempty"`
-	UpdatedUserID        string           `json:"updatedUserId,omitempty"`
+	CurrencyPropertyName string           `json:"currencyPropertyName,omitempty"`
+	TextDisplayHint      string           `json:"textDisplayHint,omitempty"`
+	// SensitiveData and SensitiveDataCategories describe a sensitive
+	// property (e.g. the "HIPAA" category).
+	SensitiveData           bool      `json:"sensitiveData,omitempty"`
+	SensitiveDataCategories []string  `json:"sensitiveDataCategories,omitempty"`
+	ShowCurrencySymbol      bool      `json:"showCurrencySymbol,omitempty"`
+	NumberDisplayHint       string    `json:"numberDisplayHint,omitempty"`
+	Archived                bool      `json:"archived,omitempty"`
+	ArchivedAt              time.Time `json:"archivedAt,omitzero"`
+	CreatedAt               time.Time `json:"createdAt,omitzero"`
+	UpdatedAt               time.Time `json:"updatedAt,omitzero"`
+	CreatedUserID           string    `json:"createdUserId,omitempty"`
+	UpdatedUserID           string    `json:"updatedUserId,omitempty"`
 
 	// ReadOnlyValue reports that the property's value cannot be written
 	// (modificationMetadata.readOnlyValue).

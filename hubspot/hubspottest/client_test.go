@@ -309,3 +309,36 @@ func TestClientDatedAPIFamily(t *testing.T) {
 		t.Errorf("requests = %v", reqs)
 	}
 }
+
+// TestClientEnsureSensitiveProperty checks that a sensitive property reads
+// as 404 without its dataSensitivity, as on HubSpot, and that
+// EnsureProperty still finds it instead of failing on the 409 of a
+// second create.
+func TestClientEnsureSensitiveProperty(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t)
+	c := newClient(t, s)
+	if err := s.Fake.AddProperty(hubspottest.Property{Name: "sansan_memo", Label: "Memo", Type: "string", FieldType: "textarea",
+		GroupName: "contactinformation", DataSensitivity: hubspot.DataSensitive}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Properties.Get(t.Context(), "sansan_memo"); !errors.Is(err, hubspot.ErrNotFound) {
+		t.Errorf("plain read of a sensitive property = %v, want 404", err)
+	}
+	p, _, err := c.Properties.Get(t.Context(), "sansan_memo", hubspot.GetPropertyOptions{DataSensitivity: hubspot.DataSensitive})
+	if err != nil || p.DataSensitivity != hubspot.DataSensitive {
+		t.Fatalf("sensitive read = %+v, %v", p, err)
+	}
+	got, res, err := c.Properties.EnsureProperty(t.Context(), &hubspot.PropertyCreateRequest{
+		Name: "sansan_memo", Label: "Memo", Type: "string", FieldType: "textarea", GroupName: "contactinformation",
+	})
+	if err != nil || res.Created || got.Name != "sansan_memo" {
+		t.Errorf("EnsureProperty = %+v, %+v, %v", got, res, err)
+	}
+	got, res, err = c.Properties.EnsureProperty(t.Context(), &hubspot.PropertyCreateRequest{
+		Name: "sansan_memo", Label: "Memo", Type: "string", FieldType: "textarea", GroupName: "contactinformation", DataSensitivity: hubspot.DataSensitive,
+	})
+	if err != nil || res.Created || got.Name != "sansan_memo" {
+		t.Errorf("EnsureProperty with the sensitivity = %+v, %+v, %v", got, res, err)
+	}
+}
