@@ -16,3 +16,7 @@ func SignatureV2(clientSecret, method, uri string, body []byte) string {
 	s, _ := legacySignature("v2", clientSecret, method, uri, body)
 	return s
 }
+
+// ForwardedWebhookURL is the URL VerifyWebhook signs with
+// TrustForwardedHeaders, for the tests.
+var ForwardedWebhookURL = forwardedWebhookURL

@@ -91,10 +91,11 @@ type WebhookVerifyOptions struct {
 	// Now returns the current time (time.Now when nil).
 	Now func() time.Time
 	// URL returns the public URL HubSpot called and signed. When nil it is
-	// [WebhookURL], or [ForwardedWebhookURL] with TrustForwardedHeaders.
+	// [WebhookURL], or its forwarded form with TrustForwardedHeaders.
 	URL func(r *http.Request) string
 	// TrustForwardedHeaders builds the signed URL from X-Forwarded-Proto and
-	// X-Forwarded-Host (see [ForwardedWebhookURL]). Set it only when every
+	// X-Forwarded-Host (the first value of each, when well-formed; https
+	// and r.Host otherwise). Set it only when every
 	// request reaches you through a proxy that sets or strips these
 	// headers: anyone can send them, so they are never trusted by default.
 	TrustForwardedHeaders bool
@@ -134,7 +135,7 @@ func VerifyWebhook(r *http.Request, body []byte, opts WebhookVerifyOptions) erro
 	switch {
 	case urlOf != nil:
 	case opts.TrustForwardedHeaders:
-		urlOf = ForwardedWebhookURL
+		urlOf = forwardedWebhookURL
 	default:
 		urlOf = WebhookURL
 	}
@@ -164,17 +165,17 @@ func VerifyWebhook(r *http.Request, body []byte, opts WebhookVerifyOptions) erro
 // WebhookURL returns the URL HubSpot called to deliver r, as the v3
 // signature covers it: https (HubSpot only calls https targets, so a plain
 // http request arrived through a TLS-terminating proxy), r.Host and the
-// request URI. It ignores X-Forwarded-* headers; see [ForwardedWebhookURL]
-// for a trusted proxy, or give your own function as URL when a proxy
-// rewrites the path.
+// request URI. It ignores X-Forwarded-* headers; see
+// [WebhookVerifyOptions].TrustForwardedHeaders for a trusted proxy, or give
+// your own function as URL when a proxy rewrites the path.
 func WebhookURL(r *http.Request) string {
 	return "https://" + r.Host + r.URL.RequestURI()
 }
 
-// ForwardedWebhookURL is [WebhookURL] behind a trusted proxy: the scheme
+// forwardedWebhookURL is [WebhookURL] behind a trusted proxy: the scheme
 // and host come from the first X-Forwarded-Proto and X-Forwarded-Host
 // values when present and well-formed, else from WebhookURL's rules.
-func ForwardedWebhookURL(r *http.Request) string {
+func forwardedWebhookURL(r *http.Request) string {
 	scheme, host := "https", r.Host
 	if p := firstForwarded(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
 		scheme = p
