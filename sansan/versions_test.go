@@ -201,3 +201,21 @@ func TestSingleReadOptions(t *testing.T) {
 		t.Errorf("side left = %v, want ErrInvalidArgument", err)
 	}
 }
+
+// FuzzParseErrorBody: any body parses without a panic, and retry_after is
+// never negative nor above its cap.
+func FuzzParseErrorBody(f *testing.F) {
+	for _, s := range []string{
+		`{"statusCode":429,"message":"Too Many Requests","retry_after":30}`,
+		`{"retry_after":"1.5"}`, `{"retry_after":-1}`, `{"retry_after":1e309}`, `{"retry_after":null}`,
+		`{"message":"m","error":[{"code":"A"},{"code":7}]}`, `{"error":"x"}`, `[]`, ``, `<html>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, _, after := parseErrorBody(body)
+		if after < 0 || after > maxBodyRetryAfter {
+			t.Fatalf("retry_after of %q = %v", body, after)
+		}
+	})
+}
