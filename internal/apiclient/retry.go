@@ -39,25 +39,21 @@ type RetryPolicy struct {
 
 // WithDefaults returns p with its zero fields taken from d.
 func (p RetryPolicy) WithDefaults(d RetryPolicy) RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = d.MaxAttempts
-	}
-	if p.Initial == 0 {
-		p.Initial = d.Initial
-	}
-	if p.Max == 0 {
-		p.Max = d.Max
-	}
-	if p.Multiplier == 0 {
-		p.Multiplier = d.Multiplier
-	}
-	if p.RateLimitWait == 0 {
-		p.RateLimitWait = d.RateLimitWait
-	}
-	if p.RateLimitMaxWait == 0 {
-		p.RateLimitMaxWait = d.RateLimitMaxWait
-	}
+	orDefault(&p.MaxAttempts, d.MaxAttempts)
+	orDefault(&p.Initial, d.Initial)
+	orDefault(&p.Max, d.Max)
+	orDefault(&p.Multiplier, d.Multiplier)
+	orDefault(&p.RateLimitWait, d.RateLimitWait)
+	orDefault(&p.RateLimitMaxWait, d.RateLimitMaxWait)
 	return p
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 // Validate reports a policy that cannot work. Zero fields are valid: they
