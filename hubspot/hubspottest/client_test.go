@@ -342,3 +342,29 @@ func TestClientEnsureSensitiveProperty(t *testing.T) {
 		t.Errorf("EnsureProperty with the sensitivity = %+v, %+v, %v", got, res, err)
 	}
 }
+
+// TestClientSearchIterThroughEmptyPages checks, against a fake whose
+// search pages start with entries it does not return, that SearchIter
+// follows the cursor through the empty first page instead of stopping.
+func TestClientSearchIterThroughEmptyPages(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t, hubspottest.WithSearchPhantoms(3))
+	c := newClient(t, s, hubspot.WithSearchRateLimit(rate.Inf, 0), hubspot.WithRateLimit(rate.Inf, 0))
+	for i := range 5 {
+		mustCreate(t, s.Fake, map[string]string{"email": fmt.Sprintf("p%d@example.com", i)})
+	}
+	first, _, err := c.Contacts.Search(t.Context(), &hubspot.SearchRequest{Limit: 2})
+	if err != nil || len(first.Results) != 0 || first.After() == "" {
+		t.Fatalf("first page = %+v, %v; want empty with a next cursor", first, err)
+	}
+	n := 0
+	for _, err := range c.Contacts.SearchIter(t.Context(), &hubspot.SearchRequest{Limit: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 5 {
+		t.Errorf("SearchIter returned %d contacts, want 5", n)
+	}
+}

@@ -104,7 +104,10 @@
 // limit is 1..200 (default 10), after is an integer offset, and total counts
 // every match. Offsets at or past 10,000 answer 400, and a page never
 // extends past the 10,000th result, although paging.next may point there,
-// as on HubSpot. Archived contacts never match.
+// as on HubSpot. Archived contacts never match. [WithSearchPhantoms] puts
+// entries that are counted but not returned at the start of every result
+// list, so pages come back short or empty with a next cursor, as HubSpot
+// has been reported to answer.
 //
 // Search is strongly consistent by default. [WithSearchIndexLag] makes it
 // eventually consistent: for that long after a write, search sees the

@@ -21,6 +21,7 @@ type Fake struct {
 	clock    func() time.Time
 	tokens   map[string]bool
 	lag      time.Duration
+	phantoms int // see WithSearchPhantoms
 	logger   *slog.Logger
 	firstID  int64
 	webhooks *WebhookConfig
@@ -127,6 +128,16 @@ func WithDailyLimit(n int) Option {
 // all. Off (zero) by default.
 func WithSearchIndexLag(d time.Duration) Option {
 	return func(f *Fake) { f.lag = max(d, 0) }
+}
+
+// WithSearchPhantoms makes every search result list start with n entries
+// that are counted and take offsets but are not returned, like index
+// entries of records that no longer match: HubSpot has been reported to
+// answer short and even empty search pages that still carry
+// paging.next.after. With n at least the page size, the first page of every
+// search is empty but has a next cursor. Off (zero) by default.
+func WithSearchPhantoms(n int) Option {
+	return func(f *Fake) { f.phantoms = max(n, 0) }
 }
 
 // WithLogger sets a logger for webhook delivery diagnostics (default: discard).
