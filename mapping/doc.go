@@ -40,14 +40,14 @@
 //
 // The sansan_* properties are custom properties in the "sansan" group.
 // [Set.CustomProperties] and [Set.PropertyGroup] give their definitions so
-// the engine can create them before the first write, and [TagOptions] (with
-// [MergeOptions]) gives the sansan_tags options for the tags being synced.
+// the engine can create them before the first write, and [TagOptions]
+// gives the sansan_tags options for the tags being synced.
 //
 // All default mappings let Sansan win conflicts ([WinnerSansan]) and never
 // let a blank value clear the other side. Other card fields (secondTel,
 // memo, address, street, building, registeredTime, updatedTime, ownerId,
 // ownerName, ownerEmail, entryStatus, tagNames) are available to custom
-// mappings; [FieldNames] lists them all.
+// mappings; [Mapping] lists them all.
 //
 // # Custom mappings
 //

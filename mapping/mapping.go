@@ -271,9 +271,11 @@ type Mapping struct {
 	// Property is the HubSpot contact property's internal name, e.g.
 	// "jobtitle". It is required and unique within a Set.
 	Property string
-	// Source is the card field the value comes from, by the name listed in
-	// [FieldNames] (the BizCard JSON name, e.g. "title", or a derived field
-	// such as "streetAddress"). Exactly one of Source and From is set.
+	// Source is the card field the value comes from: a BizCard JSON name
+	// (e.g. "title") or a derived field: "owner" ("name (email)"),
+	// "ownerId", "ownerName", "ownerEmail", "streetAddress" (street and
+	// building, or address) or "tagNames" (names of the public and shared
+	// tags, joined by "; "). Exactly one of Source and From is set.
 	Source string
 	// From computes the value from the card; it returns false when the card
 	// has no value (treated as blank). It must be pure and must not retain
@@ -505,7 +507,7 @@ func compile(m Mapping) (entry, error) {
 	case m.Source != "":
 		var ok bool
 		if f, ok = lookupField(m.Source); !ok {
-			bad(CodeUnknownField, "unknown card field; see FieldNames")
+			bad(CodeUnknownField, "unknown card field; see Mapping.Source")
 		} else {
 			m.Kind = f.kind
 			if f.values != nil {

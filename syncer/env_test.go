@@ -127,8 +127,9 @@ func (e *env) expected() map[string]*sansan.BizCard {
 	e.t.Helper()
 	c := e.sansanClient(e.admin())
 	opts := &sansan.ListBizCardsOptions{
-		UpdatedFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedTo: time.Now().Add(time.Hour),
-		Range: sansan.RangeAll, IncludeTags: true, Limit: 300,
+		UpdatedFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		UpdatedTo:       time.Now().Add(time.Hour),
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, IncludeTags: true, ListOptions: sansan.ListOptions{Limit: 300}},
 	}
 	want := map[string]*sansan.BizCard{}
 	key := func(c *sansan.BizCard) string {

@@ -229,7 +229,7 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 		p.rep.count(ar, outExcluded, string(ReasonDuplicateEmail))
 		return nil, nil
 	}
-	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
+	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: 1}}})
 	if err != nil {
 		return nil, wrapf(err, "syncer: search sansan by email")
 	}
@@ -263,7 +263,7 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	if card == nil || card.ID == "" {
 		// Registered, but the answer did not say as what: find it by email
 		// now rather than register again on the next pass.
-		found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
+		found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: 1}}})
 		if err != nil {
 			return nil, wrapf(err, "syncer: find registered card")
 		}

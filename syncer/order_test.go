@@ -129,7 +129,7 @@ func (e *env) listAll(t *testing.T) []*sansan.BizCard {
 	c := e.sansanClient(e.admin())
 	var out []*sansan.BizCard
 	opts := &sansan.ListBizCardsOptions{UpdatedFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedTo: time.Now().Add(24 * time.Hour),
-		Range: sansan.RangeAll, IncludeTags: true, Limit: 300}
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, IncludeTags: true, ListOptions: sansan.ListOptions{Limit: 300}}}
 	for card, err := range c.BizCards.ListIter(t.Context(), opts) {
 		if err != nil {
 			t.Fatal(err)

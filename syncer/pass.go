@@ -110,14 +110,12 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 		return nil
 	}
 	opts := sansan.ListBizCardsOptions{
-		UpdatedFrom:    st.from,
-		UpdatedTo:      st.to,
-		Range:          sansan.RangeAll,
-		EntryStatus:    []sansan.EntryStatus{sansan.EntryStatusCompleted},
-		IncludeTags:    true,
-		OrderBy:        sansan.OrderByUpdatedAt,
-		OrderDirection: sansan.OrderAsc,
-		Limit:          e.pageSize(),
+		UpdatedFrom: st.from,
+		UpdatedTo:   st.to,
+		CardListOptions: sansan.CardListOptions{
+			Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted}, IncludeTags: true,
+			OrderBy: sansan.OrderByUpdatedAt, OrderDirection: sansan.OrderAsc, ListOptions: sansan.ListOptions{Limit: e.pageSize()},
+		},
 	}
 	subs, err := resumeSubs(st)
 	if err != nil {

@@ -155,7 +155,7 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 				}
 				cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
 				<-sem
-				if err != nil && idx == 0 && sw.resumed && opts.NextPageToken != "" && errors.Is(err, sansan.ErrBadRequest) {
+				if err != nil && idx == 0 && sw.resumed && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired) {
 					// A saved page token the service no longer accepts:
 					// list this sub-window again from its start; links
 					// make the re-read cost reads, not writes.
