@@ -330,6 +330,11 @@ func NewClient(accessToken string, opts ...Option) (*Client, error) {
 // client has sent.
 func (c *Client) Requests() int64 { return c.api.Requests() }
 
+// RateLimit returns the proactive limit of the client's calls in requests
+// per second, as set by [WithRateLimit] (rate.Inf when disabled). The sync
+// engine sizes its writes in flight from it.
+func (c *Client) RateLimit() rate.Limit { return c.api.RateLimit() }
+
 // Rate returns the rate-limit state from the most recent response that
 // carried HubSpot's rate-limit headers (search responses carry none).
 func (c *Client) Rate() Rate {

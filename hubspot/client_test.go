@@ -404,3 +404,28 @@ func TestSearchHasItsOwnLimiter(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimitAccessor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts []hubspot.Option
+		want rate.Limit
+	}{
+		{"default", nil, hubspot.DefaultRateLimit},
+		{"190 per 10 s", []hubspot.Option{hubspot.WithRateLimit(18.5, 5)}, 18.5},
+		{"disabled", []hubspot.Option{hubspot.WithRateLimit(rate.Inf, 0)}, rate.Inf},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := hubspot.NewClient("pat-token", tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.RateLimit(); got != tc.want {
+				t.Errorf("RateLimit() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -212,9 +212,8 @@ func (e *Engine) readConcurrency() int {
 }
 
 // hubspotRate is the HubSpot client's request rate per second, for the
-// automatic write concurrency: HubSpot's documented default of 100
-// requests per 10 s for private apps.
-func (e *Engine) hubspotRate() float64 { return 10 }
+// automatic write concurrency; +Inf when the client has no limiter.
+func (e *Engine) hubspotRate() float64 { return float64(e.cfg.HubSpot.RateLimit()) }
 
 func wrapf(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)

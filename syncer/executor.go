@@ -347,6 +347,9 @@ func autoConcurrency(perSecond float64, latency time.Duration) int {
 	if latency <= 0 {
 		return 1
 	}
+	if math.IsInf(perSecond, 1) {
+		return 4 // no limiter to keep busy: a few, to overlap round trips
+	}
 	k := int(math.Ceil(perSecond*latency.Seconds())) + 1
 	return max(1, min(k, MaxWriteConcurrency))
 }

@@ -193,6 +193,15 @@ func (c *Client) BaseURL() *url.URL {
 // client has sent since it was created.
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
+// RateLimit returns the proactive limit of the client's calls in requests
+// per second: rate.Inf when it has none.
+func (c *Client) RateLimit() rate.Limit {
+	if c.cfg.Limiter == nil {
+		return rate.Inf
+	}
+	return c.cfg.Limiter.Limit()
+}
+
 // Call describes one logical API call.
 type Call struct {
 	// Method is the HTTP method.
