@@ -154,6 +154,14 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *clientOptions) error { return o.SetSleep(sleep) }
 }
 
+// ContextWithRetryHook returns a context that makes every call made with
+// it report each retry wait to hook, as [WithRetryHook] does for all calls:
+// a sync engine given a *Client it did not build uses it to report the
+// waits of 429s (30 s up to 5 min) per pass.
+func ContextWithRetryHook(ctx context.Context, hook func(ctx context.Context, ev RetryEvent)) context.Context {
+	return apiclient.ContextWithRetryHook(ctx, hook)
+}
+
 // WithRetryHook makes the client call hook before every wait for a retry,
 // with the attempt, the wait and, for 429s, how many came in a row: a sync
 // engine uses it to report rate-limit pauses.

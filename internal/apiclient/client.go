@@ -423,17 +423,37 @@ func (c *Client) do(ctx context.Context, call Call) (*http.Response, error) {
 		}
 		wait := max(c.cfg.Retry.Backoff(attempt), d.After)
 		log.WarnContext(ctx, "retrying request", "method", req.Method, "url", where, "attempt", attempt, "delay", wait, "reason", d.Reason)
-		if c.cfg.RetryHook != nil {
+		if hook := contextRetryHook(ctx); c.cfg.RetryHook != nil || hook != nil {
 			ev := RetryEvent{Method: req.Method, URL: where, Attempt: attempt, Wait: wait, Reason: d.Reason, RateLimited: limited}
 			if resp != nil {
 				ev.StatusCode = resp.StatusCode
 			}
-			c.cfg.RetryHook(ctx, ev)
+			if c.cfg.RetryHook != nil {
+				c.cfg.RetryHook(ctx, ev)
+			}
+			if hook != nil {
+				hook(ctx, ev)
+			}
 		}
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return resp, err
 		}
 	}
+}
+
+type retryHookKey struct{}
+
+// ContextWithRetryHook returns a context that makes every call made with it
+// report its retries to hook, in addition to Config.RetryHook. Code that
+// receives a client already built (a sync engine) uses it to observe the
+// waits of its own calls.
+func ContextWithRetryHook(ctx context.Context, hook func(ctx context.Context, ev RetryEvent)) context.Context {
+	return context.WithValue(ctx, retryHookKey{}, hook)
+}
+
+func contextRetryHook(ctx context.Context) func(context.Context, RetryEvent) {
+	h, _ := ctx.Value(retryHookKey{}).(func(context.Context, RetryEvent))
+	return h
 }
 
 // limiters returns the limiters call waits for, in order.

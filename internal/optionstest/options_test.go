@@ -34,6 +34,7 @@ type side struct {
 	userAgent  func(string) opt
 	sleep      func(func(context.Context, time.Duration) error) opt
 	retryHook  func(func(context.Context, apiclient.RetryEvent)) opt
+	ctxHook    func(context.Context, func(context.Context, apiclient.RetryEvent)) context.Context
 	// build returns the client's one call, a GET of callPath.
 	build    func(opts []opt) (func(ctx context.Context) error, error)
 	callPath string
@@ -52,6 +53,7 @@ var sides = []side{
 		userAgent:  func(s string) opt { return sansan.WithUserAgent(s) },
 		sleep:      func(f func(context.Context, time.Duration) error) opt { return sansan.WithSleep(f) },
 		retryHook:  func(f func(context.Context, apiclient.RetryEvent)) opt { return sansan.WithRetryHook(f) },
+		ctxHook:    sansan.ContextWithRetryHook,
 		build: func(opts []opt) (func(ctx context.Context) error, error) {
 			var os []sansan.Option
 			for _, o := range opts {
@@ -77,6 +79,7 @@ var sides = []side{
 		userAgent:  func(s string) opt { return hubspot.WithUserAgent(s) },
 		sleep:      func(f func(context.Context, time.Duration) error) opt { return hubspot.WithSleep(f) },
 		retryHook:  func(f func(context.Context, apiclient.RetryEvent)) opt { return hubspot.WithRetryHook(f) },
+		ctxHook:    hubspot.ContextWithRetryHook,
 		build: func(opts []opt) (func(ctx context.Context) error, error) {
 			var os []hubspot.Option
 			for _, o := range opts {
@@ -297,4 +300,54 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.o.mu.Lock()
 	defer w.o.mu.Unlock()
 	return w.o.logs.Write(p)
+}
+
+// TestContextRetryHook checks that a hook carried by the context sees the
+// retries of the calls made with it, on both clients, next to the
+// client's own hook.
+func TestContextRetryHook(t *testing.T) {
+	t.Parallel()
+	for _, s := range sides {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			mt.RegisterNoResponder(httpmock.NewStringResponder(http.StatusTooManyRequests, `{"message":"slow down"}`))
+			var mu sync.Mutex
+			var fromClient, fromContext []apiclient.RetryEvent
+			call, err := s.build([]opt{
+				s.baseURL(base), s.httpClient(&http.Client{Transport: mt}),
+				s.retry(apiclient.RetryPolicy{MaxAttempts: 3}),
+				s.sleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
+				s.retryHook(func(_ context.Context, ev apiclient.RetryEvent) {
+					mu.Lock()
+					fromClient = append(fromClient, ev)
+					mu.Unlock()
+				}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := s.ctxHook(t.Context(), func(_ context.Context, ev apiclient.RetryEvent) {
+				mu.Lock()
+				fromContext = append(fromContext, ev)
+				mu.Unlock()
+			})
+			if err := call(ctx); err == nil {
+				t.Fatal("want the 429 to outlast the retries")
+			}
+			if err := call(t.Context()); err == nil {
+				t.Fatal("want the 429 to outlast the retries")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(fromClient) != 4 || len(fromContext) != 2 {
+				t.Fatalf("client hook saw %d retries, context hook %d; want 4 and 2", len(fromClient), len(fromContext))
+			}
+			for i, ev := range fromContext {
+				if ev.StatusCode != http.StatusTooManyRequests || ev.RateLimited != i+1 || ev.Wait <= 0 {
+					t.Errorf("context event %d = %+v", i, ev)
+				}
+			}
+		})
+	}
 }
