@@ -419,6 +419,26 @@ func (x *executor) rejected(ctx context.Context, op writeOp, batch []*record, er
 		*done = append(*done, x.failed(batch[0], err))
 		return nil
 	}
+	if op == opUpsert {
+		// An upsert by email is all or nothing: one refused address fails
+		// the batch. The error usually names it; then the named inputs
+		// fail and the rest is sent again once, instead of bisecting.
+		if idx := hubspot.RefusedUpsertInputs(err, upsertInputs(batch)); len(idx) > 0 && len(idx) < len(batch) {
+			bad := make(map[int]bool, len(idx))
+			for _, i := range idx {
+				bad[i] = true
+			}
+			rest := make([]*record, 0, len(batch)-len(idx))
+			for i, r := range batch {
+				if bad[i] {
+					*done = append(*done, x.failed(r, err))
+				} else {
+					rest = append(rest, r)
+				}
+			}
+			return x.sendSplit(ctx, op, rest, done)
+		}
+	}
 	mid := len(batch) / 2
 	if err := x.sendSplit(ctx, op, batch[:mid], done); err != nil {
 		return err

@@ -34,6 +34,15 @@ type writeResult struct {
 	err       error
 }
 
+// upsertInputs are the batch/upsert inputs of records, by email.
+func upsertInputs(batch []*record) []hubspot.BatchUpsertInput {
+	in := make([]hubspot.BatchUpsertInput, len(batch))
+	for i, r := range batch {
+		in[i] = hubspot.BatchUpsertInput{ID: r.email, IDProperty: "email", Properties: r.send, ObjectWriteTraceID: traceID(r, opUpsert)}
+	}
+	return in
+}
+
 // liveSink writes to the services.
 type liveSink struct{ e *Engine }
 
@@ -49,11 +58,7 @@ func (s liveSink) writeContacts(ctx context.Context, op writeOp, batch []*record
 		}
 		res, _, err = contacts.BatchUpdate(ctx, in)
 	case opUpsert:
-		in := make([]hubspot.BatchUpsertInput, len(batch))
-		for i, r := range batch {
-			in[i] = hubspot.BatchUpsertInput{ID: r.email, IDProperty: "email", Properties: r.send, ObjectWriteTraceID: traceID(r, op)}
-		}
-		res, _, err = contacts.BatchUpsert(ctx, in)
+		res, _, err = contacts.BatchUpsert(ctx, upsertInputs(batch))
 	case opCreate:
 		in := make([]hubspot.BatchCreateInput, len(batch))
 		for i, r := range batch {

@@ -125,6 +125,31 @@ func TestClientBatchUpsertAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestClientRefuseEmails(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t)
+	c := newClient(t, s)
+	s.Fake.RefuseEmails(func(email string) bool { return email == "picky@example.co.jp" })
+	inputs := []hubspot.BatchUpsertInput{
+		{ID: "fine@example.co.jp", Properties: hubspot.PropertyValues{"jobtitle": "a"}},
+		{ID: "Picky@example.co.jp", Properties: hubspot.PropertyValues{"jobtitle": "b"}},
+	}
+	_, _, err := c.Contacts.BatchUpsert(t.Context(), inputs)
+	if !errors.Is(err, hubspot.ErrValidation) {
+		t.Fatalf("err = %v, want the batch refused for the picky address", err)
+	}
+	if diff := cmp.Diff([]int{1}, hubspot.RefusedUpsertInputs(err, inputs)); diff != "" {
+		t.Errorf("RefusedUpsertInputs (-want +got):\n%s", diff)
+	}
+	if _, _, err := c.Contacts.Create(t.Context(), hubspot.PropertyValues{"email": "picky@example.co.jp"}); !errors.Is(err, hubspot.ErrValidation) {
+		t.Errorf("create with a refused address: %v, want a validation error", err)
+	}
+	s.Fake.RefuseEmails(nil)
+	if _, _, err := c.Contacts.BatchUpsert(t.Context(), inputs); err != nil {
+		t.Errorf("after RefuseEmails(nil): %v", err)
+	}
+}
+
 func TestClientSearchIterPastCap(t *testing.T) {
 	t.Parallel()
 	s := hubspottest.NewTestServer(t)

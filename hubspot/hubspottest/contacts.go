@@ -364,7 +364,7 @@ func (f *Fake) handleBatch(w http.ResponseWriter, r *http.Request, op string) {
 				continue
 			}
 		case "upsert":
-			if !validEmail(x.ID) {
+			if !f.acceptsEmail(x.ID) {
 				plan[i].err = invalidPropsError([]propertyError{{Message: "Email address " + x.ID + " is invalid", Error: "INVALID_EMAIL", Name: "email"}})
 				continue
 			}

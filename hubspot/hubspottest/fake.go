@@ -46,12 +46,13 @@ type Fake struct {
 	limits limiter
 
 	// faultMu guards the fault injection and counter state.
-	faultMu   sync.Mutex
-	failNext  []int // statuses of the next failing requests
-	dropNext  int
-	failInput func(props map[string]string) bool
-	counts    map[string]int
-	total     int
+	faultMu     sync.Mutex
+	failNext    []int // statuses of the next failing requests
+	dropNext    int
+	failInput   func(props map[string]string) bool
+	refuseEmail func(email string) bool
+	counts      map[string]int
+	total       int
 
 	hooks *webhookQueue // nil unless WithWebhooks
 
@@ -232,6 +233,27 @@ func (f *Fake) FailBatchInputs(fn func(props map[string]string) bool) {
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
 	f.failInput = fn
+}
+
+// RefuseEmails makes the fake's email validation also refuse every address
+// for which fn returns true, with HubSpot's "Email address … is invalid"
+// error: the real service refuses some addresses that pass a client-side
+// check (a domain it does not accept, say). Passing nil turns it off.
+func (f *Fake) RefuseEmails(fn func(email string) bool) {
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
+	f.refuseEmail = fn
+}
+
+// acceptsEmail reports whether the fake takes s as an email address.
+func (f *Fake) acceptsEmail(s string) bool {
+	if !validEmail(s) {
+		return false
+	}
+	f.faultMu.Lock()
+	fn := f.refuseEmail
+	f.faultMu.Unlock()
+	return fn == nil || !fn(strings.ToLower(s))
 }
 
 func (f *Fake) inputFails(props map[string]string) bool {

@@ -175,7 +175,7 @@ func (f *Fake) validateProps(in map[string]string, api bool) (map[string]string,
 			continue
 		}
 		if name == "email" {
-			if !validEmail(v) {
+			if !f.acceptsEmail(v) {
 				errs = append(errs, propertyError{Message: fmt.Sprintf("Email address %s is invalid", v), Error: "INVALID_EMAIL", Name: name})
 				continue
 			}
