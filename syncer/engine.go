@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/mapping"
+	"github.com/cardbridge/sansanhubspot/sansan"
 )
 
 // Defaults used when Config leaves a field zero.
@@ -125,7 +126,7 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = p.run(ctx)
+	err = p.run(sansan.ContextWithRetryHook(ctx, p.retried))
 	p.finish()
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)

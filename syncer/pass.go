@@ -3,8 +3,12 @@ package syncer
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -26,6 +30,37 @@ type pass struct {
 	// vacated holds emails whose contact holder moved to another email or
 	// was excluded in this pass (see promote).
 	vacated map[string]bool
+
+	// rlMu guards the rate-limit waits the clients report from any
+	// goroutine of the pass.
+	rlMu     sync.Mutex
+	rlWaits  map[string]int
+	rlWaited map[string]time.Duration
+}
+
+// retried receives the clients' retry waits (sansan.ContextWithRetryHook
+// on the pass's context): waits after 429s are counted per service and
+// the long ones logged.
+func (p *pass) retried(ctx context.Context, ev sansan.RetryEvent) {
+	if ev.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	service := "sansan"
+	if strings.Contains(ev.URL, "/crm/") {
+		service = "hubspot"
+	}
+	p.rlMu.Lock()
+	if p.rlWaits == nil {
+		p.rlWaits, p.rlWaited = map[string]int{}, map[string]time.Duration{}
+	}
+	p.rlWaits[service]++
+	p.rlWaited[service] += ev.Wait
+	p.rlMu.Unlock()
+	level := slog.LevelInfo
+	if ev.Wait >= 30*time.Second {
+		level = slog.LevelWarn
+	}
+	p.e.log.Log(ctx, level, "rate limited; waiting", "service", service, "wait", ev.Wait.String(), "in_a_row", ev.RateLimited)
 }
 
 func (e *Engine) newPass(ctx context.Context) (*pass, error) {
@@ -45,6 +80,12 @@ func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 
 func (p *pass) finish() {
 	e := p.e
+	p.rlMu.Lock()
+	for k, v := range p.rlWaits {
+		p.rep.RateLimitWaits[k] = v
+		p.rep.RateLimitWaited[k] = p.rlWaited[k]
+	}
+	p.rlMu.Unlock()
 	p.rep.Duration = e.now().Sub(p.start)
 	p.rep.APICalls["hubspot"] = e.cfg.HubSpot.Requests() - p.hubspotCalls0
 	var s int64

@@ -41,6 +41,18 @@ func (e *Engine) runPreflight(ctx context.Context) error {
 			}
 		}
 	}
+	if e.cfg.Direction == HubSpotToSansan || e.cfg.Direction == TwoWay {
+		// Registration's endpoint version is unproven (see package
+		// sansan): find out once, before any card is written.
+		acct := e.registerAccount()
+		if _, err := acct.Client.BizCards.CheckRegister(ctx); errors.Is(err, sansan.ErrUnsupportedVersion) {
+			ep := sansan.EndpointRegisterBizCard
+			problems = append(problems, fmt.Sprintf("account %q: card registration (POST /bizCards) is not offered by API version %s, which HubSpot → Sansan needs; "+
+				"try sansan.WithEndpointVersion(sansan.EndpointRegisterBizCard, \"v6.0\")", acct.Name, acct.Client.APIVersion(ep)))
+		} else if err != nil {
+			return wrapf(err, "syncer: preflight: check card registration of account %q", acct.Name)
+		}
+	}
 	if e.cfg.EmailPolicy == AllowMissingEmail && !e.writes(propPersonID) {
 		problems = append(problems, "AllowMissingEmail needs the "+propPersonID+" mapping, which finds email-less contacts again after a crash")
 	}

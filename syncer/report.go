@@ -30,6 +30,12 @@ type Report struct {
 	// APICalls counts HTTP requests sent per service during the pass,
 	// retries included: "sansan" and "hubspot".
 	APICalls map[string]int64
+	// RateLimitWaits counts the waits after 429 answers in the pass, and
+	// RateLimitWaited adds them up, by service ("sansan", "hubspot").
+	// Sansan asks clients to back off for minutes after repeated 429s; a
+	// pass that waited that long says so here and in the log.
+	RateLimitWaits  map[string]int
+	RateLimitWaited map[string]time.Duration
 	// SansanChangesNotApplied lists contact ids whose HubSpot changes would
 	// need a Sansan card update, which the Sansan API does not offer.
 	SansanChangesNotApplied []string
@@ -67,6 +73,8 @@ func newReport(started time.Time, dry bool) *Report {
 		ExcludedByReason: map[ExclusionReason]int{},
 		FailedByCategory: map[FailureCategory]int{},
 		APICalls:         map[string]int64{},
+		RateLimitWaits:   map[string]int{},
+		RateLimitWaited:  map[string]time.Duration{},
 	}
 }
 
@@ -139,6 +147,9 @@ func (r *Report) String() string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.APICalls)) {
 		fmt.Fprintf(&b, "  api calls %-15s %d\n", k, r.APICalls[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.RateLimitWaits)) {
+		fmt.Fprintf(&b, "  rate limited %-12s %d waits, %s\n", k, r.RateLimitWaits[k], r.RateLimitWaited[k].Round(time.Second))
 	}
 	return b.String()
 }
