@@ -302,6 +302,11 @@ func (c *Client) BaseURL() *url.URL {
 // client has sent since it was created.
 func (c *Client) Requests() int64 { return c.api.Requests() }
 
+// RateLimit returns the proactive limit of the client's calls in requests
+// per second, as set by [WithRateLimit] (rate.Inf when disabled). The sync
+// engine sizes its concurrent listings from it.
+func (c *Client) RateLimit() rate.Limit { return c.api.RateLimit() }
+
 // Response wraps the last *http.Response of a call (its body is already
 // read and closed) with the paging state of list responses.
 type Response struct {

@@ -94,11 +94,6 @@ type Account struct {
 // Config.PageSize's default.
 const MaxPageSize = 300
 
-// DefaultReadConcurrency is Config.ReadConcurrency's default: enough
-// listing calls under way to use Sansan's 5 requests per second when a
-// page takes a few hundred milliseconds.
-const DefaultReadConcurrency = 3
-
 // MaxWriteConcurrency bounds Config.WriteConcurrency and its automatic value.
 const MaxWriteConcurrency = 16
 
@@ -164,11 +159,13 @@ type Config struct {
 	WriteConcurrency int
 
 	// ReadConcurrency is how many Sansan listing calls of one account may
-	// be under way at once (default DefaultReadConcurrency; 1 lists one
-	// page after the other). A large window (an initial sync, a long
-	// outage) is split into parts by update time that are listed at once,
-	// within the Sansan client's rate limit, each with its own checkpoint
-	// cursor.
+	// be under way at once. The default (0) adapts it to keep the Sansan
+	// client's rate busy through a page's round trip (rate × latency of the
+	// window's first page): 1 on a fast service, 2 at 300 ms for Sansan's
+	// 5 requests per second. Above 1, a large window (an initial sync, a
+	// long outage) is split by update time into parts listed at once, each
+	// with its own checkpoint cursor; 1 always lists one page after the
+	// other.
 	ReadConcurrency int
 
 	// Interval is the time between passes in Run (default 1 minute).

@@ -203,15 +203,6 @@ func (e *Engine) pageSize() int {
 	return MaxPageSize
 }
 
-// readConcurrency is how many listing calls of one account may be under
-// way at once.
-func (e *Engine) readConcurrency() int {
-	if e.cfg.ReadConcurrency > 0 {
-		return e.cfg.ReadConcurrency
-	}
-	return DefaultReadConcurrency
-}
-
 // hubspotRate is the HubSpot client's request rate per second, for the
 // automatic write concurrency; +Inf when the client has no limiter.
 func (e *Engine) hubspotRate() float64 { return float64(e.cfg.HubSpot.RateLimit()) }

@@ -66,6 +66,7 @@ type orderScenario struct {
 	pageSize int
 	perm     []int // listing position (update time order) of each card
 	swap     bool  // list the second account first
+	readers  int   // Config.ReadConcurrency (above 1: windows listed in parts)
 	crashAt  int64 // crash after this many HubSpot writes (0: none)
 }
 
@@ -166,7 +167,11 @@ func runScenario(t *testing.T, tn orderTenant, sc orderScenario) contactState {
 	if sc.swap {
 		slices.Reverse(accounts)
 	}
-	mut := func(c *syncer.Config) { c.Accounts = accounts; c.PageSize = sc.pageSize }
+	mut := func(c *syncer.Config) {
+		c.Accounts = accounts
+		c.PageSize = sc.pageSize
+		c.ReadConcurrency = sc.readers
+	}
 	if sc.crashAt > 0 {
 		ctx, cancel := context.WithCancel(t.Context())
 		e.hubRT.cancelK.Store(sc.crashAt)
@@ -243,11 +248,11 @@ func TestOrderIndependence(t *testing.T) {
 	sizes := []int{1, 2, 7, 50, 300}
 	results := make([]contactState, scenarios)
 	for i := range scenarios {
-		sc := orderScenario{pageSize: sizes[i%len(sizes)], perm: rng.Perm(len(tn.cards)), swap: i%2 == 1}
+		sc := orderScenario{pageSize: sizes[i%len(sizes)], perm: rng.Perm(len(tn.cards)), swap: i%2 == 1, readers: 3 * (i % 2)}
 		if i%3 == 2 {
 			sc.crashAt = 1 + rng.Int64N(4)
 		}
-		t.Run(fmt.Sprintf("page%d/swap=%t/crash=%d/%d", sc.pageSize, sc.swap, sc.crashAt, i), func(t *testing.T) {
+		t.Run(fmt.Sprintf("page%d/swap=%t/readers=%d/crash=%d/%d", sc.pageSize, sc.swap, sc.readers, sc.crashAt, i), func(t *testing.T) {
 			t.Parallel()
 			results[i] = runScenario(t, tn, sc)
 		})

@@ -162,16 +162,18 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	if err != nil {
 		return err
 	}
-	readers := e.readConcurrency()
-	if len(subs) == 1 && subs[0].Token == "" && readers > 1 {
-		// A fresh window: its first page tells whether it is large enough
-		// to list in parts at once.
+	readers := max(1, e.cfg.ReadConcurrency)
+	if len(subs) == 1 && subs[0].Token == "" && e.cfg.ReadConcurrency != 1 {
+		// A fresh window: its first page tells whether it is large enough,
+		// and the service slow enough, to list in parts at once.
+		t0 := time.Now()
 		cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
 		if err != nil {
 			return wrapf(err, "syncer: list cards of account %q", acct.Name)
 		}
+		readers = e.readersFor(acct, time.Since(t0))
 		first := cardPage{cards: cards, next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
-		if parts := split(st.from, st.to, first, e.pageSize(), maxSubWindows); parts != nil {
+		if parts := split(st.from, st.to, first, e.pageSize(), 2*readers); readers > 1 && parts != nil {
 			subs = parts
 			e.log.DebugContext(ctx, "listing window in parts", "account", acct.Name, "parts", len(parts))
 		} else {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,22 @@ const maxSubWindows = 8
 
 // pagesPerSubWindow is how many pages a sub-window should hold at least:
 // each sub-window ends with a partial page, an extra call.
-const pagesPerSubWindow = 24
+const pagesPerSubWindow = 6
+
+// readersFor is how many listing calls of one account to keep under way:
+// Config.ReadConcurrency, or by default enough to use the Sansan client's
+// rate through one page's round trip (rate × latency, rounded up). A fast
+// service needs one: the window is not split, and costs no extra call.
+func (e *Engine) readersFor(acct *Account, latency time.Duration) int {
+	if n := e.cfg.ReadConcurrency; n > 0 {
+		return n
+	}
+	r := float64(acct.Client.RateLimit())
+	if math.IsInf(r, 1) || r <= 0 {
+		r = 5 // no limiter: Sansan's documented 5 requests per second
+	}
+	return max(1, min(maxSubWindows, int(math.Ceil(r*latency.Seconds()))))
+}
 
 func encodeSubs(subs []*subWindow) (string, error) {
 	b, err := json.Marshal(subs)
@@ -78,6 +94,7 @@ func split(from, to time.Time, first cardPage, pageSize, maxParts int) []*subWin
 	if !first.more || len(first.cards) == 0 || maxParts < 2 {
 		return nil
 	}
+	maxParts = min(maxParts, maxSubWindows)
 	t0 := first.cards[0].UpdatedTime
 	t1 := first.cards[len(first.cards)-1].UpdatedTime
 	cut := t1.Truncate(time.Second) // cards at t1 may straddle: the next part re-reads them
