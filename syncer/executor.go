@@ -508,7 +508,7 @@ func (x *executor) settleClears(ctx context.Context, batch []*record, done *[]*r
 		}
 		if len(r.send) == 0 {
 			r.link.setInSync()
-			r.link.Values = r.values
+			r.link.setValues(r.values)
 			x.p.rep.count(x.ar, outUnchanged, "")
 			*done = append(*done, r)
 			continue
@@ -534,7 +534,7 @@ func (x *executor) succeeded(r *record, o writeResult) *record {
 		l.ContactID = o.contactID
 	}
 	l.setInSync()
-	l.Values = maps.Clone(r.values)
+	l.setValues(maps.Clone(r.values))
 	for k := range r.send {
 		delete(l.Remote, k) // the card's value won: both sides agree again
 	}

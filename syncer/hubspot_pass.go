@@ -233,7 +233,8 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	if err != nil {
 		return nil, wrapf(err, "syncer: search sansan by email")
 	}
-	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, Values: vals, State: StateInSync, Origin: OriginHubSpot, UpdatedAt: p.start}
+	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, State: StateInSync, Origin: OriginHubSpot, UpdatedAt: p.start}
+	l.setValues(vals)
 	if len(found) > 0 {
 		card := found[0]
 		l.PersonID, l.CardID, l.Rank = card.PersonID, card.ID, rankOf(card)

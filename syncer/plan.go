@@ -218,7 +218,35 @@ func (pl *planner) prepare(acct *Account, cards []*sansan.BizCard, page int, byP
 			out.emails = append(out.emails, r.email)
 		}
 	}
+	out.emails = settledHolders(out.recs, out.emails, pending)
 	return out
+}
+
+// settledHolders drops from emails those whose only record here is the
+// person already holding the email's contact, in sync, with no lower rank
+// and no rival queued. The planner keeps an in-sync holder ranked above
+// every stored rival of its email (a stronger one demotes it, and a
+// loser's rank changes only when its card does, which makes it compete
+// again), so dedup has nothing to decide and the store need not be asked.
+func settledHolders(recs []*record, emails []string, pending pendingView) []string {
+	n := make(map[string]int, len(emails))
+	for _, r := range recs {
+		if r.email != "" {
+			n[r.email]++
+		}
+	}
+	settled := map[string]bool{}
+	for _, r := range recs {
+		o := r.old
+		if n[r.email] == 1 && o != nil && o.State == StateInSync && o.ContactID != "" && o.Email == r.email &&
+			!r.rank.Less(o.Rank) && pending.pendingEmail(r.email) == nil {
+			settled[r.email] = true
+		}
+	}
+	if len(settled) == 0 {
+		return emails
+	}
+	return slices.DeleteFunc(emails, func(e string) bool { return settled[e] })
 }
 
 // exclusion returns why a record is not synced, or "".
@@ -377,7 +405,8 @@ func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record
 		case ReasonNoEmail, ReasonInvalidEmail:
 			d.Email = "" // it only kept the email its contact had
 		}
-		d.ContactID, d.Values, d.Remote, d.UpdatedAt = "", nil, nil, pl.now
+		d.ContactID, d.Remote, d.UpdatedAt = "", nil, pl.now
+		d.setValues(nil)
 		win.demote = append(win.demote, d)
 	}
 }
@@ -423,7 +452,7 @@ func (pl *planner) loserLink(acct *Account, r, win *record, keep bool) *Link {
 	l.setExcluded(ReasonDuplicateEmail, msg)
 	if !keep {
 		l.ContactID = ""
-		l.Values = nil
+		l.setValues(nil)
 		l.Remote = nil
 	}
 	return l
@@ -442,9 +471,18 @@ func (pl *planner) planWrite(acct *Account, pp *pagePlan, r *record) {
 		r.base, r.hasBase, remote = r.old.Values, true, r.old.Remote
 	}
 	r.link.ContactID = target
-	r.link.Values = r.base // what the contact holds from the sync until the write succeeds
+	// What the contact holds from the sync until the write succeeds.
+	if r.takeover != nil {
+		r.link.Values, r.link.ValuesHash = r.takeover.Values, r.takeover.ValuesHash
+	}
 	r.link.Remote = maps.Clone(remote)
+	hash := hashValues(r.values)
 	switch {
+	case target != "" && r.takeover == nil && r.old.ValuesHash == hash:
+		// The card maps to exactly what the sync last wrote: nothing to
+		// send whatever HubSpot holds now (an unchanged card costs one
+		// comparison).
+		r.op = opNone
 	case target != "":
 		r.op = opUpdate
 		r.send, r.clears = pl.rule.withWinner(pl.mapping, r).diffValues(r.values, r.base, r.hasBase, remote)
@@ -463,7 +501,7 @@ func (pl *planner) planWrite(acct *Account, pp *pagePlan, r *record) {
 		return
 	}
 	r.link.setInSync()
-	r.link.Values = r.values
+	r.link.Values, r.link.ValuesHash = r.values, hash
 	pp.count(outUnchanged, "")
 	if !sameLink(r.old, r.link) {
 		pp.save = append(pp.save, r.link)
@@ -536,9 +574,13 @@ func sameLink(a, b *Link) bool {
 	if a == nil || b == nil {
 		return false
 	}
+	sameValues := a.ValuesHash != 0 && a.ValuesHash == b.ValuesHash
+	if !sameValues {
+		sameValues = a.ValuesHash == b.ValuesHash && maps.Equal(a.Values, b.Values)
+	}
 	return a.ContactID == b.ContactID && a.CardID == b.CardID && a.Email == b.Email &&
 		a.State == b.State && a.Reason == b.Reason && a.Account == b.Account &&
-		a.Rank == b.Rank && maps.Equal(a.Values, b.Values) && maps.Equal(a.Remote, b.Remote)
+		a.Rank == b.Rank && sameValues && maps.Equal(a.Remote, b.Remote)
 }
 
 func rankOf(c *sansan.BizCard) Rank {

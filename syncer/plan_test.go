@@ -72,8 +72,10 @@ func pc(id, person, email, exch string, minute int, fields string, tags ...strin
 // pl builds a stored link in sync, holding contact (may be "") with values.
 func pl(person, card, email, contact, exch string, minute int, values map[string]string) *Link {
 	r := Rank{UpdatedTime: planNow.Add(-time.Hour + time.Duration(minute)*time.Minute).UTC(), CardID: card, ExchangeDate: exch}
-	return &Link{PersonID: person, Account: "a", CardID: card, Email: email, ContactID: contact, Rank: r,
-		Values: values, State: StateInSync, Origin: OriginSansan}
+	l := &Link{PersonID: person, Account: "a", CardID: card, Email: email, ContactID: contact, Rank: r,
+		State: StateInSync, Origin: OriginSansan}
+	l.setValues(values)
+	return l
 }
 
 type fakePending struct{ persons, emails map[string]*record }
@@ -169,6 +171,12 @@ func TestPlanner(t *testing.T) {
 			want: summary{Tally: []string{"unchanged 1"}},
 		},
 		{
+			name: "a link from an older store, without a values hash, is saved once with it",
+			in: input{cards: []*sansan.BizCard{pc("C1", "P1", "a@x.co.jp", "", 1, "last=L,title=T,mobile=090,dept=D")},
+				stored: []*Link{func() *Link { l := pl("P1", "C1", "a@x.co.jp", "H1", "", 1, own); l.ValuesHash = 0; return l }()}},
+			want: summary{Tally: []string{"unchanged 1"}, Save: []string{"P1 in_sync/ contact=H1 values{department=D,email=a@x.co.jp,jobtitle=T,lastname=L,mobilephone=090}"}},
+		},
+		{
 			name: "changed field: update of that field only",
 			in: input{cards: []*sansan.BizCard{pc("C1", "P1", "a@x.co.jp", "", 2, "last=L,title=T2,mobile=090,dept=D")},
 				stored: []*Link{pl("P1", "C1", "a@x.co.jp", "H1", "", 1, own)}},
@@ -216,9 +224,13 @@ func TestPlanner(t *testing.T) {
 			want: summary{Save: []string{"P2 excluded/duplicate_email contact= values{}"}, Tally: []string{"excluded duplicate_email 1"}},
 		},
 		{
-			name: "holder re-listed loses to a stored excluded winner: keeps its contact until promotion",
+			name: "failing holder re-listed loses to a stored excluded winner: keeps its contact until promotion",
 			in: input{cards: []*sansan.BizCard{pc("C1", "P1", "a@x.co.jp", "2024-01-01", 9, "last=L,title=T,mobile=090,dept=D")},
-				stored: []*Link{pl("P1", "C1", "a@x.co.jp", "H1", "2024-01-01", 1, own), func() *Link {
+				stored: []*Link{func() *Link {
+					l := pl("P1", "C1", "a@x.co.jp", "H1", "2024-01-01", 1, own)
+					l.State, l.Reason = StateFailing, string(CategoryOther)
+					return l
+				}(), func() *Link {
 					l := pl("P2", "C2", "a@x.co.jp", "", "2025-01-01", 1, nil)
 					l.State, l.Reason = StateExcluded, string(ReasonDuplicateEmail)
 					return l

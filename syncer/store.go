@@ -52,6 +52,11 @@ type Link struct {
 	// was never written by the sync (or was taken over by a person) and a
 	// blank never clears it.
 	Values map[string]string
+	// ValuesHash is a hash of Values the engine keeps beside them, so an
+	// unchanged card costs one comparison instead of a per-property diff;
+	// 0 means unknown (the engine then compares the values). Stores keep it
+	// like any other field.
+	ValuesHash uint64
 	// Remote holds HubSpot-side values, by property, that changed since
 	// Values was synced and were not applied to Sansan (two-way sync);
 	// RemoteAt is the contact's last modification when they were seen.
@@ -73,6 +78,39 @@ type Link struct {
 	Origin LinkOrigin
 	// UpdatedAt is when the link was last written.
 	UpdatedAt time.Time
+}
+
+// hashValues returns an order-independent hash of a property map in which
+// "" and absent are the same; 0 is never returned, so it can mean unknown.
+func hashValues(m map[string]string) uint64 {
+	var sum uint64
+	for k, v := range m {
+		if v == "" {
+			continue
+		}
+		h := uint64(14695981039346656037) // FNV-1a 64 of k, a 0 byte, v
+		for i := 0; i < len(k); i++ {
+			h = (h ^ uint64(k[i])) * 1099511628211
+		}
+		h *= 1099511628211
+		for i := 0; i < len(v); i++ {
+			h = (h ^ uint64(v[i])) * 1099511628211
+		}
+		sum += h ^ (h >> 29)
+	}
+	if sum == 0 {
+		sum = 1
+	}
+	return sum
+}
+
+// setValues sets the link's values and their hash together.
+func (l *Link) setValues(v map[string]string) {
+	l.Values = v
+	l.ValuesHash = 0
+	if v != nil {
+		l.ValuesHash = hashValues(v)
+	}
 }
 
 // Rank orders cards that share an email. A greater rank wins: newest

@@ -96,6 +96,7 @@ func fullLink(personID string) *syncer.Link {
 			"company":   "株式会社テスト \"quoted\" \\ back\tslash\nnewline 🎴",
 			"phone":     "", // an empty value clears a property: it must survive
 		},
+		ValuesHash: 0xfedcba9876543210, // all 64 bits round-trip (not a float)
 		Remote: map[string]string{
 			"jobtitle": "部長",
 			"mobile":   "",
