@@ -343,6 +343,10 @@ func (c *Client) Requests() int64 { return c.api.Requests() }
 // engine sizes its writes in flight from it.
 func (c *Client) RateLimit() rate.Limit { return c.api.RateLimit() }
 
+// SearchRateLimit returns the proactive limit of search calls in requests
+// per second, as set by [WithSearchRateLimit] (rate.Inf when disabled).
+func (c *Client) SearchRateLimit() rate.Limit { return c.api.SearchRateLimit() }
+
 // Rate returns the rate-limit state from the most recent response that
 // carried HubSpot's rate-limit headers (search responses carry none).
 func (c *Client) Rate() Rate {

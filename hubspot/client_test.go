@@ -426,6 +426,9 @@ func TestRateLimitAccessor(t *testing.T) {
 			if got := c.RateLimit(); got != tc.want {
 				t.Errorf("RateLimit() = %v, want %v", got, tc.want)
 			}
+			if got := c.SearchRateLimit(); got != hubspot.DefaultSearchRateLimit {
+				t.Errorf("SearchRateLimit() = %v, want the default %v", got, hubspot.DefaultSearchRateLimit)
+			}
 		})
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -28,57 +30,251 @@ func (p *pass) syncFromHubSpot(ctx context.Context) error {
 	if st.initial() {
 		p.rep.Initial = true
 	}
-	lastID := st.cursor
-	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorLTE, Value: ms(st.to)}}
-	if !st.from.IsZero() {
-		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(st.from)})
+	subs, err := resumeSubs(st)
+	if err != nil {
+		return err
 	}
-	if lastID != "" {
-		filters = append(filters, hubspot.Filter{PropertyName: hubspot.ObjectIDProperty, Operator: hubspot.OperatorGT, Value: lastID})
+	readers := max(1, e.cfg.ReadConcurrency)
+	if len(subs) == 1 && subs[0].Token == "" && e.cfg.ReadConcurrency != 1 {
+		if subs, readers, err = p.splitSearch(ctx, st, subs); err != nil {
+			return err
+		}
 	}
-	filters = append(filters, e.cfg.ContactFilter.searchFilters()...)
-	req := &hubspot.SearchRequest{
+	ar := p.rep.account(e.registerAccount().Name, HubSpotToSansan)
+	batches, stop := p.searchSubs(ctx, subs, readers)
+	defer stop()
+	progress := func(done bool) {
+		if e.cfg.Progress != nil {
+			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: done})
+		}
+	}
+	var failed error
+	for b := range batches {
+		if failed != nil {
+			continue // drain: the producers stop at their next send
+		}
+		if b.err != nil {
+			failed = wrapf(b.err, "syncer: search contacts")
+			stop()
+			continue
+		}
+		if err := p.processContacts(ctx, b.contacts); err != nil {
+			failed = err
+			stop()
+			continue
+		}
+		sw := subs[b.sub]
+		if b.lastID != "" {
+			sw.Token = b.lastID
+		}
+		sw.Done = b.done
+		if err := p.saveSearchSubs(ctx, st, subs); err != nil {
+			failed = err
+			stop()
+		}
+		progress(false)
+	}
+	if failed != nil {
+		return failed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := st.complete(ctx); err != nil {
+		return err
+	}
+	progress(true)
+	return p.syncNotified(ctx)
+}
+
+// saveSearchSubs saves the search position: the last contact id of an
+// unsplit window, every part's otherwise.
+func (p *pass) saveSearchSubs(ctx context.Context, st *stream, subs []*subWindow) error {
+	if len(subs) == 1 {
+		if subs[0].Done {
+			return nil // complete follows
+		}
+		return st.advance(ctx, subs[0].Token)
+	}
+	cur, err := encodeSubs(subs)
+	if err != nil {
+		return wrapf(err, "syncer: save checkpoint")
+	}
+	return st.advance(ctx, cur)
+}
+
+// searchRequest is the search of one part: contacts modified in [from, to]
+// (to exclusive when open), after the id cursor, in id order, so that any
+// number of identical timestamps is walked without loops or loss.
+func (p *pass) searchRequest(sw *subWindow, open bool, limit int) *hubspot.SearchRequest {
+	op := hubspot.OperatorLTE
+	if open {
+		op = hubspot.OperatorLT
+	}
+	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: op, Value: ms(sw.To)}}
+	if !sw.From.IsZero() {
+		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(sw.From)})
+	}
+	if sw.Token != "" {
+		filters = append(filters, hubspot.Filter{PropertyName: hubspot.ObjectIDProperty, Operator: hubspot.OperatorGT, Value: sw.Token})
+	}
+	filters = append(filters, p.e.cfg.ContactFilter.searchFilters()...)
+	return &hubspot.SearchRequest{
 		FilterGroups: []hubspot.FilterGroup{{Filters: filters}},
 		Sorts:        []hubspot.Sort{{PropertyName: hubspot.ObjectIDProperty, Direction: hubspot.Ascending}},
 		Properties:   p.contactProperties(),
-		Limit:        hubspot.MaxSearchLimit,
+		Limit:        limit,
 	}
-	ar := p.rep.account(e.registerAccount().Name, HubSpotToSansan)
-	var batch []*hubspot.Contact
-	flush := func(last bool) error {
-		if err := p.processContacts(ctx, batch); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		if e.cfg.Progress != nil {
-			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: last})
-		}
-		if last {
-			return st.complete(ctx)
-		}
-		return st.advance(ctx, lastID)
+}
+
+// splitSearch decides whether a fresh window is searched in parts at once:
+// when a page's round trip is long against the search limiter's rate and
+// the window holds many pages (the first page's total tells). The parts
+// split the window by lastmodifieddate; the earliest is found with one
+// search sorted by it.
+func (p *pass) splitSearch(ctx context.Context, st *stream, subs []*subWindow) ([]*subWindow, int, error) {
+	contacts := p.e.cfg.HubSpot.Contacts
+	t0 := time.Now()
+	res, _, err := contacts.Search(ctx, p.searchRequest(subs[0], false, 1))
+	if err != nil {
+		return nil, 0, wrapf(err, "syncer: search contacts")
 	}
-	for c, err := range e.cfg.HubSpot.Contacts.SearchIter(ctx, req) {
+	latency := time.Since(t0)
+	readers := 1
+	if n := p.e.cfg.ReadConcurrency; n > 0 {
+		readers = n
+	} else {
+		r := float64(p.e.cfg.HubSpot.SearchRateLimit())
+		if math.IsInf(r, 1) || r <= 0 {
+			r = 5 // HubSpot's documented search rate
+		}
+		readers = max(1, min(maxSubWindows, int(math.Ceil(r*latency.Seconds()))))
+	}
+	pages := res.Total / hubspot.MaxSearchLimit
+	parts := min(2*readers, maxSubWindows, pages/pagesPerSubWindow)
+	if readers < 2 || parts < 2 {
+		return subs, readers, nil
+	}
+	from := st.from
+	if from.IsZero() {
+		first := p.searchRequest(subs[0], false, 1)
+		first.Sorts = []hubspot.Sort{{PropertyName: "lastmodifieddate", Direction: hubspot.Ascending}}
+		r, _, err := contacts.Search(ctx, first)
 		if err != nil {
-			return wrapf(err, "syncer: search contacts")
+			return nil, 0, wrapf(err, "syncer: search contacts")
 		}
-		// The search is eventually consistent and its window may admit a
-		// contact changed after it started: leave those for the next pass.
-		if lm, ok := modifiedAt(c); ok && lm.After(st.to) {
-			continue
+		if len(r.Results) == 0 {
+			return subs, readers, nil
 		}
-		batch = append(batch, c)
-		lastID = c.ID
-		if len(batch) == batchSize {
-			if err := flush(false); err != nil {
-				return err
+		lm, ok := modifiedAt(r.Results[0])
+		if !ok {
+			return subs, readers, nil
+		}
+		from = lm.Truncate(time.Millisecond)
+	}
+	step := st.to.Sub(from) / time.Duration(parts)
+	if step < time.Millisecond {
+		return subs, readers, nil
+	}
+	var out []*subWindow
+	for i := range parts {
+		a := from.Add(time.Duration(i) * step).Truncate(time.Millisecond)
+		b := from.Add(time.Duration(i+1) * step).Truncate(time.Millisecond)
+		if i == 0 {
+			a = st.from // the first part keeps the window's own lower bound (none for an initial sync)
+		}
+		if i == parts-1 {
+			b = st.to
+		}
+		out = append(out, &subWindow{From: a, To: b, saved: -1})
+	}
+	p.e.log.DebugContext(ctx, "searching window in parts", "parts", len(out))
+	return out, readers, nil
+}
+
+// contactBatch is up to 100 contacts of one part, or its end or error.
+type contactBatch struct {
+	sub      int
+	contacts []*hubspot.Contact
+	lastID   string
+	done     bool
+	err      error
+}
+
+// searchSubs walks the unfinished parts, at most readers at once, in
+// batches of 100 contacts. Contacts changed after the window's end are
+// left for the next pass (the search is eventually consistent). Every
+// producer ends when it is done, when stop is called or when ctx ends;
+// the channel closes after the last one.
+func (p *pass) searchSubs(ctx context.Context, subs []*subWindow, readers int) (<-chan contactBatch, func()) {
+	ch := make(chan contactBatch)
+	ctx, cancel := context.WithCancel(ctx)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(readers, len(subs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				sw := subs[i]
+				send := func(b contactBatch) bool {
+					select {
+					case ch <- b:
+						return true
+					case <-ctx.Done():
+						return false
+					}
+				}
+				req := p.searchRequest(sw, i < len(subs)-1, hubspot.MaxSearchLimit)
+				var batch []*hubspot.Contact
+				lastID := sw.Token
+				ok := true
+				for c, err := range p.e.cfg.HubSpot.Contacts.SearchIter(ctx, req) {
+					if err != nil {
+						ok = false
+						send(contactBatch{sub: i, err: err})
+						break
+					}
+					if lm, has := modifiedAt(c); has && lm.After(sw.To) {
+						continue
+					}
+					batch = append(batch, c)
+					lastID = c.ID
+					if len(batch) == batchSize {
+						if ok = send(contactBatch{sub: i, contacts: batch, lastID: lastID}); !ok {
+							break
+						}
+						batch = nil
+					}
+				}
+				if ok && !send(contactBatch{sub: i, contacts: batch, lastID: lastID, done: true}) {
+					ok = false
+				}
+				if !ok {
+					cancel() // one part failed or the reader left: stop the others
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i, sw := range subs {
+			if sw.Done {
+				continue
+			}
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
 			}
 		}
-	}
-	if err := flush(true); err != nil {
-		return err
-	}
-	return p.syncNotified(ctx)
+	}()
+	go func() {
+		wg.Wait()
+		cancel()
+		close(ch)
+	}()
+	return ch, cancel
 }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
@@ -58,4 +59,56 @@ func TestSplitWindowCrashAnywhere(t *testing.T) {
 			t.Error("no interrupted pass left a per-part checkpoint")
 		}
 	})
+}
+
+// TestSplitSearchRegistersOnce: HubSpot → Sansan searches a large window
+// in parts at once (contacts spread over a year of lastmodifieddate); an
+// interrupted pass resumes each part at its cursor, and every contact is
+// registered exactly once.
+func TestSplitSearchRegistersOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0, 62)
+	contacts := e.newContacts(3000, "spread")
+	now := time.Now()
+	for i, c := range contacts {
+		if err := e.hs.Fake.SetContactsModifiedAt([]string{c.ID}, now.Add(-time.Duration(len(contacts)-i)*3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mut := func(c *syncer.Config) { c.Direction = syncer.HubSpotToSansan; c.ReadConcurrency = 3 }
+	// Stop the first pass after its 700th Sansan registration.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if e.sansanWrites() >= 700 {
+				cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	if _, err := e.engine(mut).SyncOnce(ctx); err == nil {
+		t.Fatal("interrupted pass returned no error")
+	}
+	cp, err := e.store.Checkpoint(t.Context(), "hubspot/contacts")
+	if err != nil || !strings.HasPrefix(cp.Cursor, "subwindows:") {
+		t.Fatalf("checkpoint after the interruption = %+v, %v; want per-part cursors", cp, err)
+	}
+	rep := e.syncOnce(e.engine(mut))
+	if got := e.sansanWrites(); got != len(contacts) {
+		t.Errorf("%d cards registered for %d contacts (report %s)", got, len(contacts), rep)
+	}
+	seen := map[string]int{}
+	for _, c := range e.ss.Fake.Cards() {
+		seen[deref(c.Email)]++
+	}
+	for _, c := range contacts {
+		if n := seen[c.Properties["email"]]; n != 1 {
+			t.Errorf("%s registered %d times", c.Properties["email"], n)
+		}
+	}
+	if rep := e.syncOnce(e.engine(mut)); rep.Created != 0 {
+		t.Errorf("a later pass registered %d more", rep.Created)
+	}
 }

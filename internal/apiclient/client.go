@@ -193,6 +193,15 @@ func (c *Client) BaseURL() *url.URL {
 // client has sent since it was created.
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
+// SearchRateLimit returns the proactive limit of search calls in requests
+// per second: rate.Inf when they have none of their own.
+func (c *Client) SearchRateLimit() rate.Limit {
+	if c.cfg.SearchLimiter == nil {
+		return rate.Inf
+	}
+	return c.cfg.SearchLimiter.Limit()
+}
+
 // RateLimit returns the proactive limit of the client's calls in requests
 // per second: rate.Inf when it has none.
 func (c *Client) RateLimit() rate.Limit {
