@@ -24,8 +24,8 @@
 //
 // For each account the engine lists cards updated in [checkpoint − Overlap,
 // pass start] with range=all, includeTags=true and 300 per page (the first
-// pass lists everything: the initial sync), fetching the next page while it
-// writes the current one. Each card is filtered (tag ids, Config.CardFilter,
+// pass lists everything: the initial sync), fetching pages while it writes
+// earlier ones. Each card is filtered (tag ids, Config.CardFilter,
 // email policy, cards still being digitized never sync), mapped through the
 // [mapping.Set], and deduplicated by normalized email: the newest
 // exchangeDate, then newest update, then greatest card id wins, against both
@@ -42,6 +42,20 @@
 // contact that already has the email. Cards without email (with
 // [AllowMissingEmail]) are created with batch/create after a search by
 // sansan_person_id finds any contact a crashed pass already created.
+//
+// # Over a network
+//
+// Up to [Config.WriteConcurrency] write batches are in flight at once (by
+// default the HubSpot client's limiter rate × the observed round trip,
+// plus one), the limiter still pacing every send so 429s stay at zero.
+// Outcomes are applied in send order; a record stays pending until its
+// batch is applied, so checkpoints never pass it, and a later page that
+// names a person or an email in flight waits for that outcome before it is
+// planned. Cursor paging reads one page per round trip, so a large window
+// on a slow service is split by update time into parts listed at once
+// ([Config.ReadConcurrency]; both directions), each with its own cursor in
+// the checkpoint. An unchanged card costs its mapping and one comparison
+// with Link.ValuesHash.
 //
 // # The value rule
 //
