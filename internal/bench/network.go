@@ -103,17 +103,8 @@ func benchNetwork(ctx context.Context, w io.Writer, o options) error {
 						t.max, hl, i+1, r.contactsPerSec, r.boundPerSec, r.tooMany, r.wall.Round(time.Millisecond))
 					rs = append(rs, r)
 				}
-				fmt.Fprintf(w, "| %d / 10 s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.max, hl, o.net.sansan, n, len(rs),
-					mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.written) })),
-					mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.contactsPerSec })),
-					mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.boundPerSec })),
-					mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.contactsPerSec / r.boundPerSec })),
-					mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.wholeRunFraction })),
-					mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.writesPerSec })),
-					mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.pagesPerSec })),
-					mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.tooMany) })),
-					mmm("%.1f s", collect(rs, func(r *throughputResult) float64 { return r.wall.Seconds() })),
-				)
+				fmt.Fprintf(w, "| %d / 10 s | %s | %s | %d | %d | %s | %s |\n", t.max, hl, o.net.sansan, n, len(rs), throughputCells(rs),
+					mmm("%.1f s", collect(rs, func(r *throughputResult) float64 { return r.wall.Seconds() })))
 			}
 		}
 	}

@@ -166,6 +166,23 @@ func runThroughputWith(ctx context.Context, n int, seed uint64, t tier, scale fl
 	return r, nil
 }
 
+// throughputCells formats the cells both throughput tables share:
+// contacts, contacts/s, bound, steady / bound, whole pass, HubSpot writes/s,
+// Sansan pages/s and 429s, min / median / max over runs.
+func throughputCells(rs []*throughputResult) string {
+	cells := []string{
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.written) })),
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.contactsPerSec })),
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.boundPerSec })),
+		mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.contactsPerSec / r.boundPerSec })),
+		mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.wholeRunFraction })),
+		mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.writesPerSec })),
+		mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.pagesPerSec })),
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.tooMany) })),
+	}
+	return strings.Join(cells, " | ")
+}
+
 // steadyRate is events per second between the 10th and 90th percentile
 // of completion times.
 func steadyRate(ev []event) float64 {
@@ -232,15 +249,7 @@ func benchThroughput(ctx context.Context, w io.Writer, o options) error {
 				v.t.max, v.tag, i+1, r.contactsPerSec, r.boundPerSec, r.tooMany, r.wall.Round(time.Millisecond))
 			rs = append(rs, r)
 		}
-		fmt.Fprintf(w, "| %d / 10 s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v.t.max, v.tag, v.n, len(rs),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.written) })),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.contactsPerSec })),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.boundPerSec })),
-			mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.contactsPerSec / r.boundPerSec })),
-			mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.wholeRunFraction })),
-			mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.writesPerSec })),
-			mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.pagesPerSec })),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.tooMany) })),
+		fmt.Fprintf(w, "| %d / 10 s | %s | %d | %d | %s | %s | %s | %s |\n", v.t.max, v.tag, v.n, len(rs), throughputCells(rs),
 			mmm("%.2f s", collect(rs, func(r *throughputResult) float64 { return r.cpu.Seconds() })),
 			mmm("%.2f s", collect(rs, func(r *throughputResult) float64 { return r.fakesCPU.Seconds() })),
 			mmm("%.2f s", collect(rs, func(r *throughputResult) float64 { return r.wall.Seconds() })),
