@@ -137,7 +137,9 @@ type subPage struct {
 // channel (each sub-window's pages in order). The channel closes when all
 // are listed or one fails; cancelling ctx stops every producer.
 func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBizCardsOptions, subs []*subWindow, concurrency int) <-chan subPage {
-	ch := make(chan subPage, concurrency)
+	// A few pages per reader buffered: listing goes on while the consumer
+	// waits for a write window, up to 4 × readers pages in memory.
+	ch := make(chan subPage, 4*concurrency)
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for i, sw := range subs {
