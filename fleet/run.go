@@ -107,6 +107,7 @@ func Run(ctx context.Context, f *Fleet, opts RunOptions) error {
 		JobTimeout:           opts.PassTimeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
 		FetchPollInterval:    opts.FetchPollInterval,
+		FetchCooldown:        min(opts.FetchPollInterval, 100*time.Millisecond),
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.EnsureInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return EnsureArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindEnsure, RunOnStart: true})},
@@ -204,6 +205,7 @@ func (r *runner) pass(ctx context.Context, job *river.Job[PassArgs]) error {
 		return nil // paused or needs attention: Resume/Update schedules again
 	}
 	log := r.log.With("connection", id, "attempt", job.Attempt)
+	ctx = withPass(ctx, PassInfo{ConnectionID: id, JobID: job.ID, Attempt: job.Attempt, Replica: r.opts.ReplicaID})
 	start := time.Now()
 	eng, err := r.engine(ctx, conn)
 	if err != nil {
