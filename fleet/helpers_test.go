@@ -2,10 +2,10 @@ package fleet_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
