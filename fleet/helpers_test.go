@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
@@ -129,3 +130,6 @@ func serveWebhooks(t testing.TB, f *fleet.Fleet, secret string) string {
 
 // plainURL is the URL the fakes' webhook emitter signs: plain http.
 func plainURL(r *http.Request) string { return "http://" + r.Host + r.URL.RequestURI() }
+
+// encodeKey returns a key's bytes in base64, as ParseKeyring reads them.
+func encodeKey(k fleet.Key) string { return base64.StdEncoding.EncodeToString(k.Bytes) }

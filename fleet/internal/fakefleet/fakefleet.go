@@ -157,7 +157,8 @@ func (t *Tenant) Secrets() fleet.Secrets {
 var Compared = []string{"email", "firstname", "lastname", "jobtitle", "company", "phone", "mobilephone", "sansan_person_id"}
 
 // Contacts returns the portal's contacts by email, with the Compared
-// properties.
+// properties. A second contact with an email already seen appears under
+// "email#dup:<id>", so duplicates show in a comparison.
 func Contacts(f *hubspottest.Fake) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, c := range f.Contacts() {
@@ -173,6 +174,9 @@ func Contacts(f *hubspottest.Fake) map[string]map[string]string {
 		key := c.Properties["email"]
 		if key == "" {
 			key = "id:" + c.ID
+		}
+		if _, dup := out[key]; dup {
+			key += "#dup:" + c.ID
 		}
 		out[key] = p
 	}
@@ -301,6 +305,17 @@ func (l *PassLog) Passes() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Sorted(maps.Keys(l.passes))
+}
+
+// FirstRequest returns when pass p sent its first request (zero if
+// never).
+func (l *PassLog) FirstRequest(p string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.passes[p]; ok {
+		return s.first
+	}
+	return time.Time{}
 }
 
 // Busy reports whether a replica has a request in flight.
