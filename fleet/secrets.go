@@ -94,6 +94,12 @@ func (k Key) String() string { return "fleet.Key{ID: " + k.ID + ", Bytes: " + re
 // GoString is String for %#v.
 func (k Key) GoString() string { return k.String() }
 
+// LogValue implements slog.LogValuer without the key bytes.
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// MarshalJSON writes the redacted description.
+func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }
+
 // Keyring is the set of keys that seal and open secrets. The first key is
 // the primary: it seals everything new. The others only open secrets sealed
 // before a rotation.
