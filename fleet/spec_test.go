@@ -35,7 +35,9 @@ func TestSpecValidate(t *testing.T) {
 		{name: "bad zone", mut: func(s *fleet.Spec) { s.TimeZone = "Mars/Olympus" }, wantErr: "time zone"},
 		{name: "override without property", mut: func(s *fleet.Spec) { s.Mapping = []fleet.MappingOverride{{}} }, wantErr: "no property"},
 		{name: "new mapping without source", mut: func(s *fleet.Spec) { s.Mapping = []fleet.MappingOverride{{Property: "x_custom"}} }, wantErr: "needs a source"},
-		{name: "override source", mut: func(s *fleet.Spec) { s.Mapping = []fleet.MappingOverride{{Property: "jobtitle", Source: "departmentName"}} }},
+		{name: "override source", mut: func(s *fleet.Spec) {
+			s.Mapping = []fleet.MappingOverride{{Property: "jobtitle", Source: "departmentName"}}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
