@@ -64,7 +64,7 @@ func startReplica(t testing.TB, bin, id, dsn, schema, keyring, secret string, ar
 		_ = cmd.Process.Kill()
 		t.Fatalf("replica %s exited before READY", id)
 	}
-	r.webhook = strings.TrimPrefix(sc.Text(), "READY ")
+	r.webhook = strings.TrimPrefix(sc.Text(), "READY ") + "webhooks/hubspot"
 	go func() {
 		for sc.Scan() {
 		}

@@ -173,7 +173,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []string{fmt.Sprintf("%v", s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), fmt.Sprintf("%s", s), fmt.Sprint(&s),
+	out := []string{fmt.Sprintf("%v", s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), s.String(), fmt.Sprint(&s),
 		fmt.Sprintf("%v %+v %#v", k, k, k), string(j), logs.String()}
 	for _, o := range out {
 		for _, secret := range []string{"TOPSECRET", base64.StdEncoding.EncodeToString(k.Bytes)} {

@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -226,17 +225,4 @@ func (s *Spec) mappingSet() (*mapping.Set, error) {
 		}
 	}
 	return set, nil
-}
-
-// clone deep-copies the spec through JSON.
-func (s *Spec) clone() *Spec {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic("fleet: spec does not marshal: " + err.Error())
-	}
-	var c Spec
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic("fleet: spec does not unmarshal: " + err.Error())
-	}
-	return &c
 }

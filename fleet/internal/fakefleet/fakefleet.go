@@ -56,6 +56,9 @@ type Options struct {
 	Cards int
 	// Seed makes the cards deterministic.
 	Seed uint64
+	// Latency is added to every request of both fakes, as a stand-in for
+	// the network and the services' own time.
+	Latency time.Duration
 	// Sansan and HubSpot are extra options of the fakes (latency, rate
 	// limits, webhooks).
 	Sansan  []sansantest.Option
@@ -86,7 +89,7 @@ type Tenant struct {
 
 // Start serves a tenant for a portal on 127.0.0.1.
 func Start(portalID int64, o Options) (*Tenant, error) {
-	t := &Tenant{PortalID: portalID, Passes: newPassLog(), Token: fmt.Sprintf("pat-na1-fake-portal-%d", portalID)}
+	t := &Tenant{PortalID: portalID, Passes: newPassLog(o.Latency), Token: fmt.Sprintf("pat-na1-fake-portal-%d", portalID)}
 	t.Sansan = sansantest.New(o.Sansan...)
 	t.HubSpot = hubspottest.New(append([]hubspottest.Option{hubspottest.WithToken(t.Token)}, o.HubSpot...)...)
 	users := sansantest.DefaultUsers()
@@ -217,6 +220,7 @@ func (t *Tenant) Expected(ctx context.Context) (map[string]map[string]string, er
 
 // PassLog records, per pass, when its requests ran.
 type PassLog struct {
+	latency  time.Duration
 	mu       sync.Mutex
 	passes   map[string]*passSpan
 	inFlight map[string]int // by replica
@@ -229,12 +233,15 @@ type passSpan struct {
 	open        int
 }
 
-func newPassLog() *PassLog {
-	return &PassLog{passes: map[string]*passSpan{}, inFlight: map[string]int{}}
+func newPassLog(latency time.Duration) *PassLog {
+	return &PassLog{latency: latency, passes: map[string]*passSpan{}, inFlight: map[string]int{}}
 }
 
 func (l *PassLog) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.latency > 0 {
+			time.Sleep(l.latency)
+		}
 		id := r.Header.Get(HeaderPass)
 		if id == "" {
 			l.mu.Lock()
