@@ -58,6 +58,13 @@
 //     exceeds PassTimeout, so a live pass is cancelled before it could be
 //     rescued.
 //
+// River promotes scheduled jobs on its leader every 5 s, with a look-ahead
+// of 5 s, so passes start on time for intervals of a few seconds and more;
+// a shorter Interval behaves as about 5 s. Completed pass jobs (one row per
+// pass) are kept for RunOptions.CompletedJobRetention. While River has no
+// leader (the leader was killed: up to about 15 s until another replica is
+// elected), scheduled passes wait.
+//
 // A periodic job ([EnsureArgs]) gives any active connection that lost its
 // pass job a new one.
 //

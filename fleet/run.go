@@ -29,6 +29,9 @@ const (
 	DefaultNotifyRecheck   = time.Second
 	DefaultEnsureInterval  = time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultCompletedJobRetention bounds River's table; River's own
+	// default is a day.
+	DefaultCompletedJobRetention = time.Hour
 )
 
 // RunOptions configures Run. Every field has a documented default.
@@ -67,6 +70,11 @@ type RunOptions struct {
 	// passes get this long to finish before their contexts are cancelled
 	// (DefaultShutdownTimeout when 0).
 	ShutdownTimeout time.Duration
+	// CompletedJobRetention is how long completed pass jobs stay in
+	// River's table (one row per pass) before River's cleaner deletes them
+	// (DefaultCompletedJobRetention when 0): 1,000 connections passing
+	// every minute keep about 60,000 rows at the default.
+	CompletedJobRetention time.Duration
 	// FetchPollInterval is how often River polls for jobs when no
 	// notification arrives (River's default, 1 s, when 0).
 	FetchPollInterval time.Duration
@@ -106,8 +114,10 @@ func Run(ctx context.Context, f *Fleet, opts RunOptions) error {
 		Workers:              workers,
 		JobTimeout:           opts.PassTimeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
-		FetchPollInterval:    opts.FetchPollInterval,
-		FetchCooldown:        min(opts.FetchPollInterval, 100*time.Millisecond),
+		// One row per pass: keep the table small.
+		CompletedJobRetentionPeriod: opts.CompletedJobRetention,
+		FetchPollInterval:           opts.FetchPollInterval,
+		FetchCooldown:               min(opts.FetchPollInterval, 100*time.Millisecond),
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.EnsureInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return EnsureArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindEnsure, RunOnStart: true})},
@@ -159,6 +169,9 @@ func withRunDefaults(o RunOptions) RunOptions {
 	}
 	if o.EnsureInterval <= 0 {
 		o.EnsureInterval = DefaultEnsureInterval
+	}
+	if o.CompletedJobRetention <= 0 {
+		o.CompletedJobRetention = DefaultCompletedJobRetention
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout
