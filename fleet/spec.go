@@ -53,7 +53,8 @@ type Spec struct {
 	// RunOptions.DailyLimitPause.
 	TimeZone string `json:"time_zone,omitempty"`
 	// HubSpotBaseURL overrides the HubSpot API base URL (a sandbox or a
-	// fake in tests); empty uses the client's default.
+	// fake in tests); empty uses the client's default. The connection's
+	// token is sent there, so only trusted operators may write specs.
 	HubSpotBaseURL string `json:"hubspot_base_url,omitempty"`
 }
 
@@ -65,7 +66,7 @@ type AccountSpec struct {
 	// TagIDs are the public or shared tags to sync; empty syncs all cards.
 	TagIDs []string `json:"tag_ids,omitempty"`
 	// BaseURL overrides the Sansan API base URL (tests, staging); empty
-	// uses the client's default.
+	// uses the client's default. The account's key is sent there.
 	BaseURL string `json:"base_url,omitempty"`
 }
 
