@@ -133,3 +133,6 @@ func plainURL(r *http.Request) string { return "http://" + r.Host + r.URL.Reques
 
 // encodeKey returns a key's bytes in base64, as ParseKeyring reads them.
 func encodeKey(k fleet.Key) string { return base64.StdEncoding.EncodeToString(k.Bytes) }
+
+// pgxIdent quotes schema.table.
+func pgxIdent(schema, table string) string { return pgx.Identifier{schema, table}.Sanitize() }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/time/rate"
 
 	"github.com/cardbridge/sansanhubspot/fleet"
@@ -268,3 +269,89 @@ func TestWebhookReachesConnection(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestRunTransientErrorsRetry: a pass that fails on server errors is
+// retried by River and the connection converges, with the failure counted.
+func TestRunTransientErrorsRetry(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f, _ := newFleet(t)
+	tn := startTenant(t, 7500, fakefleet.Options{Cards: 10, Seed: 5})
+	tn.HubSpot.FailNext(1, http.StatusServiceUnavailable)
+	sec := tn.Secrets()
+	c, err := f.Add(ctx, tn.Spec(time.Minute, syncer.SansanToHubSpot), &sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := unlimited()
+	opts.Workers = 1
+	noRetry := opts.HubSpotOptions
+	opts.HubSpotOptions = func(c *fleet.Connection) []hubspot.Option {
+		return append(noRetry(c), hubspot.WithRetry(hubspot.RetryPolicy{MaxAttempts: 1}))
+	}
+	runFleet(t, f, opts)
+	eventually(t, 30*time.Second, func() error { return converged(ctx, tn) })
+	eventually(t, 10*time.Second, func() error {
+		got, err := f.Get(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if got.State != fleet.StateActive || got.Status.Failures == 0 || got.Status.LastError != "" || got.Status.ConsecutiveFailures != 0 {
+			return fmt.Errorf("state %s, status %+v", got.State, got.Status)
+		}
+		return nil
+	})
+}
+
+// TestAcceptEventsRoutesByPortal: events are stored for their portal's
+// active connection only, with one notify job per connection however many
+// deliveries arrive.
+func TestAcceptEventsRoutesByPortal(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f, pool := newFleet(t)
+	active, err := f.Add(ctx, specFor(601), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused, err := f.Add(ctx, specFor(602), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Pause(ctx, paused.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		evs := []hubspot.WebhookEvent{
+			{EventID: int64(10 + i), PortalID: 601, SubscriptionType: "contact.creation", ObjectID: 1},
+			{EventID: int64(20 + i), PortalID: 602, SubscriptionType: "contact.creation", ObjectID: 2},
+			{EventID: int64(30 + i), PortalID: 999, SubscriptionType: "contact.creation", ObjectID: 3},
+		}
+		if err := f.AcceptEvents(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := pool.Query(ctx, "SELECT connection_id, (event->>'eventId')::bigint FROM "+pgxIdent(f.Schema(), "sansanhubspot_fleet_events")+" ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type stored struct {
+		Conn  string
+		Event int64
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stored])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []stored{{active.ID, 10}, {active.ID, 11}, {active.ID, 12}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stored events (-want +got):\n%s", diff)
+	}
+	var notify int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+pgxIdent(f.Schema(), "river_job")+" WHERE kind = $1", fleet.KindNotify).Scan(&notify); err != nil {
+		t.Fatal(err)
+	}
+	if notify != 1 {
+		t.Errorf("%d notify jobs, want 1", notify)
+	}
+}
