@@ -235,7 +235,7 @@ func (r *runner) pass(ctx context.Context, job *river.Job[PassArgs]) error {
 	if err != nil {
 		return err
 	}
-	if len(events) > 0 {
+	if events = relevantEvents(conn.Spec.Direction, events); len(events) > 0 {
 		if err := eng.Notify(ctx, events); err != nil {
 			return r.failed(ctx, job, conn, nil, err, start)
 		}
@@ -263,6 +263,24 @@ func (r *runner) pass(ctx context.Context, job *river.Job[PassArgs]) error {
 		return river.JobSnooze(0)
 	}
 	return r.failed(ctx, job, conn, rep, err, start)
+}
+
+// relevantEvents keeps the webhook events an engine of the direction uses:
+// all of them when contacts flow to Sansan; otherwise only merges and
+// deletions, which re-point or drop links (the engine reads changed
+// contacts by id only when it syncs HubSpot → Sansan).
+func relevantEvents(dir syncer.Direction, events []hubspot.WebhookEvent) []hubspot.WebhookEvent {
+	if dir != syncer.SansanToHubSpot {
+		return events
+	}
+	var out []hubspot.WebhookEvent
+	for _, ev := range events {
+		switch ev.SubscriptionType {
+		case "contact.merge", "contact.deletion", "contact.privacyDeletion":
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // failed handles a transient failure: River retries with its backoff,

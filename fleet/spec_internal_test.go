@@ -4,7 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/sansan"
+	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
 func TestCardFilterMatch(t *testing.T) {
@@ -82,5 +86,38 @@ func TestEngineCacheBounded(t *testing.T) {
 	}
 	if sizes[len(sizes)-1] != 0 || sizes[2] != 2 {
 		t.Errorf("reported sizes %v", sizes)
+	}
+}
+
+func TestRelevantEvents(t *testing.T) {
+	t.Parallel()
+	evs := []hubspot.WebhookEvent{
+		{EventID: 1, SubscriptionType: "contact.propertyChange"},
+		{EventID: 2, SubscriptionType: "contact.merge"},
+		{EventID: 3, SubscriptionType: "contact.deletion"},
+		{EventID: 4, SubscriptionType: "contact.creation"},
+	}
+	ids := func(evs []hubspot.WebhookEvent) []int64 {
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.EventID)
+		}
+		return out
+	}
+	tests := []struct {
+		dir  syncer.Direction
+		want []int64
+	}{
+		{dir: syncer.SansanToHubSpot, want: []int64{2, 3}},
+		{dir: syncer.HubSpotToSansan, want: []int64{1, 2, 3, 4}},
+		{dir: syncer.TwoWay, want: []int64{1, 2, 3, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir.String(), func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, ids(relevantEvents(tt.dir, evs))); diff != "" {
+				t.Errorf("relevantEvents (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
