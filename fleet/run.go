@@ -226,7 +226,7 @@ func (r *runner) pass(ctx context.Context, job *river.Job[PassArgs]) error {
 			return r.needsAttention(ctx, conn, nil, err, reason, start)
 		}
 		log.WarnContext(ctx, "cannot build engine", "error", err)
-		return err
+		return r.failed(ctx, job, conn, nil, err, start)
 	}
 	if err := r.f.passStarted(ctx, id, r.opts.ReplicaID); err != nil {
 		return err
