@@ -105,6 +105,7 @@ type minLevel struct {
 	min slog.Level
 }
 
+// Enabled drops records below the minimum level.
 func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }

@@ -165,8 +165,10 @@ type stateCollector struct{ f *Fleet }
 
 var stateDesc = prometheus.NewDesc("sansanhubspot_fleet_connections", "Registered connections by state.", []string{"state"}, nil)
 
+// Describe implements prometheus.Collector.
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- stateDesc }
 
+// Collect implements prometheus.Collector.
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

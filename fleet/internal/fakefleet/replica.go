@@ -48,6 +48,7 @@ type Queries struct {
 
 type queryCounter struct{ total, inPass atomic.Int64 }
 
+// TraceQueryStart counts a query, and whether it runs inside a pass.
 func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	q.total.Add(1)
 	if _, ok := fleet.PassFromContext(ctx); ok {
@@ -56,6 +57,7 @@ func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.T
 	return ctx
 }
 
+// TraceQueryEnd implements pgx.QueryTracer.
 func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // RunReplica runs one fleet replica with API clients that tag requests
