@@ -2,15 +2,16 @@ package hubspot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -54,23 +55,28 @@ const (
 	headerRateDailyRemaining = "X-HubSpot-RateLimit-Daily-Remaining"
 )
 
-// RetryPolicy configures retries of failed attempts.
-type RetryPolicy struct {
-	// MaxAttempts is the total number of attempts, the first included; 1
-	// disables retries.
-	MaxAttempts int
-	// Initial is the backoff ceiling before the first retry.
-	Initial time.Duration
-	// Max caps the backoff ceiling.
-	Max time.Duration
-	// Multiplier grows the ceiling after each attempt (2 when zero).
-	Multiplier float64
-}
+// RetryPolicy configures retries of failed attempts; it is the same type as
+// sansan.RetryPolicy. Zero fields take the values of [DefaultRetryPolicy];
+// MaxAttempts 1 disables retries.
+type RetryPolicy = apiclient.RetryPolicy
 
-// DefaultRetryPolicy is used unless WithRetry says otherwise: 4 attempts,
-// full-jitter exponential backoff from 500 ms capped at 10 s. Rate-limit
-// waits (a 10 s window, a second, 2 s for 423) are added on top as minimums.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, Initial: 500 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2}
+// RetryEvent describes a retry the client is about to wait for; see
+// [WithRetryHook]. It is the same type as sansan.RetryEvent.
+type RetryEvent = apiclient.RetryEvent
+
+// DefaultRetryPolicy fills the zero fields of the policy given to
+// WithRetry: 4 attempts, full-jitter exponential backoff from 500 ms capped
+// at 10 s, and at least 1 s after a 429. Rate-limit waits HubSpot states
+// (the 10 s window of TEN_SECONDLY_ROLLING, 1 s for SECONDLY, 2 s for 423)
+// are added on top as minimums.
+var DefaultRetryPolicy = RetryPolicy{
+	MaxAttempts:      4,
+	Initial:          500 * time.Millisecond,
+	Max:              10 * time.Second,
+	Multiplier:       2,
+	RateLimitWait:    time.Second,
+	RateLimitMaxWait: time.Second,
+}
 
 // TokenSource supplies the access token for each request. It is asked
 // before every attempt, so an implementation backed by OAuth can refresh the
@@ -108,130 +114,128 @@ func (t StaticToken) String() string { return "REDACTED" }
 // GoString hides the token from %#v.
 func (t StaticToken) GoString() string { return `hubspot.StaticToken("REDACTED")` }
 
-// Option configures a Client in NewClient.
+// Option configures a Client in NewClient. Options validate their
+// argument; an invalid one makes NewClient fail. The options both clients
+// share have the same names and meaning in package sansan.
 type Option func(*options) error
 
 type options struct {
-	baseURL       string
-	allowInsecure bool
-	httpClient    *http.Client
-	limiter       *rate.Limiter
-	searchLimiter *rate.Limiter
-	retry         RetryPolicy
-	logger        *slog.Logger
-	userAgent     string
-	tokenSource   TokenSource
-	sleep         func(context.Context, time.Duration) error
+	apiclient.Settings
+	tokenSource TokenSource
+	apiVersion  string
 }
 
 // WithBaseURL sets the API base URL (default [DefaultBaseURL]). Plain http
-// is refused except for loopback hosts, unless WithInsecureBaseURL is given.
+// is refused except for loopback hosts, unless [WithInsecureBaseURL] is
+// given.
 func WithBaseURL(rawURL string) Option {
-	return func(o *options) error {
-		if rawURL == "" {
-			return errors.New("hubspot: empty base url")
-		}
-		o.baseURL = rawURL
-		return nil
-	}
+	return func(o *options) error { return o.SetBaseURL(rawURL) }
 }
 
 // WithInsecureBaseURL allows a plain-http base URL on a non-loopback host
 // (e.g. a fake server in another container). The token then travels in
 // clear text.
 func WithInsecureBaseURL() Option {
-	return func(o *options) error {
-		o.allowInsecure = true
-		return nil
-	}
+	return func(o *options) error { return o.SetInsecureBaseURL() }
 }
 
-// WithHTTPClient sets the HTTP client. It is copied, never mutated; a zero
-// Timeout in the copy is replaced by [DefaultTimeout].
+// WithHTTPClient sets the HTTP client. It is copied, never mutated; the copy
+// refuses redirects to another host, and a zero Timeout in it becomes
+// [DefaultTimeout].
 func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error {
-		if c == nil {
-			return errors.New("hubspot: nil http client")
-		}
-		cp := *c
-		if cp.Timeout == 0 {
-			cp.Timeout = DefaultTimeout
-		}
-		o.httpClient = &cp
-		return nil
-	}
+	return func(o *options) error { return o.SetHTTPClient(c) }
 }
 
-func newLimiter(r rate.Limit, burst int) (*rate.Limiter, error) {
-	if r == rate.Inf {
-		return nil, nil
-	}
-	if r <= 0 || burst < 1 {
-		return nil, fmt.Errorf("hubspot: invalid rate limit %v with burst %d", r, burst)
-	}
-	return rate.NewLimiter(r, burst), nil
+// WithTimeout sets the timeout of the client's http.Client (a copy of the
+// one given with [WithHTTPClient], if any); default [DefaultTimeout].
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error { return o.SetTimeout(d) }
 }
 
-// WithRateLimit sets the proactive limit for all calls except search
-// (default [DefaultRateLimit] per second, burst [DefaultBurst]). rate.Inf
-// disables it. The limiter is awaited before every attempt, retries included.
+// WithRateLimit sets the proactive limit of all calls (default
+// [DefaultRateLimit] per second, burst [DefaultBurst]); search calls also
+// wait for it unless [WithSearchCountsGeneral] says otherwise. rate.Inf
+// disables it. The limiter is awaited before every attempt, retries
+// included.
 func WithRateLimit(r rate.Limit, burst int) Option {
-	return func(o *options) error {
-		l, err := newLimiter(r, burst)
-		if err != nil {
-			return err
-		}
-		o.limiter = l
-		return nil
-	}
+	return func(o *options) error { return o.SetRateLimit(r, burst) }
 }
 
-// WithSearchRateLimit sets the proactive limit for search calls (default
-// [DefaultSearchRateLimit] per second, burst [DefaultSearchBurst]); search
-// calls do not consume the general limit. rate.Inf disables it.
+// WithSearchRateLimit sets the separate proactive limit of search calls
+// (default [DefaultSearchRateLimit] per second, burst
+// [DefaultSearchBurst]). rate.Inf disables it.
 func WithSearchRateLimit(r rate.Limit, burst int) Option {
-	return func(o *options) error {
-		l, err := newLimiter(r, burst)
-		if err != nil {
-			return err
-		}
-		o.searchLimiter = l
-		return nil
-	}
+	return func(o *options) error { return o.SetSearchRateLimit(r, burst) }
 }
 
-// WithRetry sets the retry policy (default [DefaultRetryPolicy]).
+// WithSearchCountsGeneral says whether search calls also count against the
+// general limit of [WithRateLimit]. HubSpot documents a separate 5 requests
+// per second for search but not whether search requests also use up the
+// 100 (or 190) per 10 s of a private app, so the default, true, assumes
+// they do: the safe choice, at the price of a slightly slower sync. Pass
+// false when you know your account does not count them.
+func WithSearchCountsGeneral(counted bool) Option {
+	return func(o *options) error { return o.SetSearchCountsGeneral(counted) }
+}
+
+// WithRetry sets the retry policy; its zero fields take the values of
+// [DefaultRetryPolicy].
 func WithRetry(p RetryPolicy) Option {
-	return func(o *options) error {
-		ap := apiclient.RetryPolicy(p)
-		if err := ap.Validate(); err != nil {
-			return fmt.Errorf("hubspot: %w", err)
-		}
-		o.retry = p
-		return nil
-	}
+	return func(o *options) error { return o.SetRetry(p) }
 }
 
-// WithLogger sets the logger for retries (Warn) and requests (Debug). It
-// never receives the token. The default discards everything.
+// WithLogger sets the logger for retries (Warn) and requests (Debug). The
+// token is scrubbed from every record. The default discards everything.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		if l == nil {
-			return errors.New("hubspot: nil logger")
-		}
-		o.logger = l
-		return nil
-	}
+	return func(o *options) error { return o.SetLogger(l) }
 }
 
 // WithUserAgent sets the User-Agent header. It must be non-empty and on one
 // line, so a bad value fails here rather than on every request.
 func WithUserAgent(ua string) Option {
+	return func(o *options) error { return o.SetUserAgent(ua) }
+}
+
+// WithSleep replaces the function that waits between retries; tests use it
+// to retry without waiting. It must return ctx.Err() when ctx is done.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) error { return o.SetSleep(sleep) }
+}
+
+// ContextWithRetryHook returns a context that makes every call made with
+// it report each retry wait to hook, as [WithRetryHook] does for all calls:
+// a sync engine given a *Client it did not build uses it to report
+// rate-limit waits per pass.
+func ContextWithRetryHook(ctx context.Context, hook func(ctx context.Context, ev RetryEvent)) context.Context {
+	return apiclient.ContextWithRetryHook(ctx, hook)
+}
+
+// WithRetryHook makes the client call hook before every wait for a retry,
+// with the attempt, the wait and, for 429s, how many came in a row.
+func WithRetryHook(hook func(ctx context.Context, ev RetryEvent)) Option {
+	return func(o *options) error { return o.SetRetryHook(hook) }
+}
+
+// APIVersionV3 is the default API family, /crm/v3/objects/contacts and
+// /crm/v3/properties/contacts. HubSpot's docs now file it under "legacy" and
+// point "latest" at the date-versioned family (e.g. 2026-03); no v3
+// shutdown date is announced.
+const APIVersionV3 = "v3"
+
+// datedVersionRe matches a date-versioned API family such as "2026-03".
+var datedVersionRe = regexp.MustCompile(`^20[0-9]{2}-(0[1-9]|1[0-2])$`)
+
+// WithAPIVersion selects the API family: [APIVersionV3] (the default) or a
+// date-versioned one such as "2026-03", whose paths are
+// /crm/objects/2026-03/contacts and /crm/properties/2026-03/contacts. The
+// request and response shapes the client uses are the same in both
+// families, so users can move before v3 is retired.
+func WithAPIVersion(version string) Option {
 	return func(o *options) error {
-		if ua == "" || strings.ContainsAny(ua, "\r\n\x00") {
-			return errors.New("hubspot: user agent must be non-empty and on one line")
+		if version != APIVersionV3 && !datedVersionRe.MatchString(version) {
+			return fmt.Errorf("hubspot: api version %q is neither %q nor a date such as \"2026-03\"", version, APIVersionV3)
 		}
-		o.userAgent = ua
+		o.apiVersion = version
 		return nil
 	}
 }
@@ -249,24 +253,12 @@ func WithTokenSource(ts TokenSource) Option {
 	}
 }
 
-// WithSleep replaces the function that waits between retries; tests use it
-// to retry without waiting. It must return ctx.Err() when ctx is done.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(o *options) error {
-		if sleep == nil {
-			return errors.New("hubspot: nil sleep function")
-		}
-		o.sleep = sleep
-		return nil
-	}
-}
-
 // Client is a HubSpot CRM API client. It is safe for concurrent use.
 type Client struct {
-	api           *apiclient.Client
-	searchLimiter *rate.Limiter
-	tokens        TokenSource
-	lastToken     atomic.Pointer[string]
+	api    *apiclient.Client
+	tokens TokenSource
+	// dated is the date-versioned API family in use, "" for v3.
+	dated string
 
 	rateMu sync.Mutex
 	rate   Rate
@@ -294,14 +286,17 @@ func (c *Client) GoString() string { return c.String() }
 // NewClient returns a client authenticating with accessToken (a private
 // app's access token or an OAuth access token) as a Bearer token.
 func NewClient(accessToken string, opts ...Option) (*Client, error) {
-	o := options{baseURL: DefaultBaseURL, retry: DefaultRetryPolicy, userAgent: defaultUserAgent}
-	var err error
-	if o.limiter, err = newLimiter(DefaultRateLimit, DefaultBurst); err != nil {
-		return nil, err
-	}
-	if o.searchLimiter, err = newLimiter(DefaultSearchRateLimit, DefaultSearchBurst); err != nil {
-		return nil, err
-	}
+	o := options{Settings: apiclient.Settings{
+		Service:            "hubspot",
+		DefaultBaseURL:     DefaultBaseURL,
+		DefaultTimeout:     DefaultTimeout,
+		DefaultLimit:       DefaultRateLimit,
+		DefaultBurst:       DefaultBurst,
+		DefaultSearchLimit: DefaultSearchRateLimit,
+		DefaultSearchBurst: DefaultSearchBurst,
+		DefaultRetry:       DefaultRetryPolicy,
+		DefaultUserAgent:   defaultUserAgent,
+	}}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -311,40 +306,27 @@ func NewClient(accessToken string, opts ...Option) (*Client, error) {
 		}
 	}
 	tokens := o.tokenSource
+	var static []string
 	if tokens == nil {
 		if strings.TrimSpace(accessToken) == "" {
 			return nil, errors.New("hubspot: access token is required")
 		}
 		tokens = StaticToken(accessToken)
+		static = []string{accessToken}
 	}
-	base, err := apiclient.ParseBaseURL(o.baseURL)
-	if err != nil {
-		return nil, fmt.Errorf("hubspot: %w", err)
+	c := &Client{tokens: tokens}
+	if o.apiVersion != "" && o.apiVersion != APIVersionV3 {
+		c.dated = o.apiVersion
 	}
-	if base.Scheme == "http" && !apiclient.IsLoopback(base) && !o.allowInsecure {
-		return nil, fmt.Errorf("hubspot: refusing plain-http base url %q (use https, a loopback host or WithInsecureBaseURL)", base.Redacted())
-	}
-	if o.httpClient == nil {
-		o.httpClient = &http.Client{Timeout: DefaultTimeout}
-	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	}
-	c := &Client{searchLimiter: o.searchLimiter, tokens: tokens}
-	c.api, err = apiclient.New(apiclient.Config{
-		BaseURL:       base,
-		HTTPClient:    o.httpClient,
-		Limiter:       o.limiter,
-		Retry:         apiclient.RetryPolicy(o.retry),
+	var err error
+	c.api, err = o.Build(apiclient.Config{
 		Classify:      classify,
 		CheckResponse: c.checkResponse,
 		Auth:          c.auth,
-		Logger:        o.logger,
-		UserAgent:     o.userAgent,
-		Sleep:         o.sleep,
+		Secrets:       static,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("hubspot: %w", err)
+		return nil, err
 	}
 	s := &service{client: c}
 	c.Contacts = (*ContactsService)(s)
@@ -356,6 +338,15 @@ func NewClient(accessToken string, opts ...Option) (*Client, error) {
 // client has sent.
 func (c *Client) Requests() int64 { return c.api.Requests() }
 
+// RateLimit returns the proactive limit of the client's calls in requests
+// per second, as set by [WithRateLimit] (rate.Inf when disabled). The sync
+// engine sizes its writes in flight from it.
+func (c *Client) RateLimit() rate.Limit { return c.api.RateLimit() }
+
+// SearchRateLimit returns the proactive limit of search calls in requests
+// per second, as set by [WithSearchRateLimit] (rate.Inf when disabled).
+func (c *Client) SearchRateLimit() rate.Limit { return c.api.SearchRateLimit() }
+
 // Rate returns the rate-limit state from the most recent response that
 // carried HubSpot's rate-limit headers (search responses carry none).
 func (c *Client) Rate() Rate {
@@ -364,56 +355,22 @@ func (c *Client) Rate() Rate {
 	return c.rate
 }
 
-func (c *Client) auth(ctx context.Context, req *http.Request) error {
+func (c *Client) auth(ctx context.Context, req *http.Request) ([]string, error) {
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {
-		return fmt.Errorf("hubspot: token source: %w", err)
+		return nil, fmt.Errorf("hubspot: token source: %w", err)
 	}
 	if tok == "" {
-		return errors.New("hubspot: token source returned an empty token")
+		return nil, errors.New("hubspot: token source returned an empty token")
 	}
-	c.lastToken.Store(&tok)
 	req.Header.Set("Authorization", "Bearer "+tok)
-	return nil
+	return []string{tok}, nil
 }
 
-// redact removes the current token from s, in case a server echoes it.
-func (c *Client) redact(b []byte) []byte {
-	p := c.lastToken.Load()
-	if p == nil || len(*p) < 8 {
-		return b
-	}
-	return []byte(strings.ReplaceAll(string(b), *p, "REDACTED"))
-}
-
-// redactErr hides the current token in err's message, in case a server
-// echoed it into something the error repeats (a redirect URL, say).
-// errors.Is and errors.As still reach the original error.
-func (c *Client) redactErr(err error) error {
-	p := c.lastToken.Load()
-	if err == nil || p == nil || len(*p) < 8 || !strings.Contains(err.Error(), *p) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), *p, "REDACTED"), err: err}
-}
-
-// redactedError is an error whose message had the token removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactBatchErrors hides the current token in the per-input errors of a
-// 207 answer, as checkResponse does for error bodies.
+// redactBatchErrors scrubs the client's secrets from the per-input errors of
+// a 207 answer, as the kit does for error bodies.
 func (c *Client) redactBatchErrors(errs []*BatchError) {
-	p := c.lastToken.Load()
-	if p == nil || len(*p) < 8 {
-		return
-	}
-	clean := func(s string) string { return strings.ReplaceAll(s, *p, "REDACTED") }
+	clean := c.api.Redact
 	for _, e := range errs {
 		if e == nil {
 			continue
@@ -428,6 +385,9 @@ func (c *Client) redactBatchErrors(errs []*BatchError) {
 		for i := range e.Errors {
 			e.Errors[i].Message = clean(e.Errors[i].Message)
 		}
+		for k, v := range e.Extra {
+			e.Extra[k] = json.RawMessage(clean(string(v)))
+		}
 	}
 }
 
@@ -435,32 +395,21 @@ func (c *Client) checkResponse(resp *http.Response, body []byte) error {
 	method, where := "", ""
 	if resp.Request != nil {
 		method = resp.Request.Method
-		where = sanitizeURL(resp.Request.URL)
+		where = apiclient.SanitizeURL(resp.Request.URL)
 	}
-	e := newErrorResponse(method, where, resp, c.redact(body))
+	e := newErrorResponse(method, where, resp, body)
 	for k, vs := range e.Header { // a proxy may echo credentials into headers too
 		for i, v := range vs {
-			vs[i] = string(c.redact([]byte(v)))
+			vs[i] = c.api.Redact(v)
 		}
 		e.Header[k] = vs
 	}
 	if resp.StatusCode == http.StatusConflict {
-		if id, ok := ParseExistingID(e.Message); ok {
+		if id, ok := parseExistingID(e.Message); ok {
 			return &ConflictError{ExistingID: id, Response: e}
 		}
 	}
 	return e
-}
-
-func sanitizeURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.Fragment = ""
-	return c.String()
 }
 
 // Rate is HubSpot's rate-limit state as reported in response headers.
@@ -521,8 +470,32 @@ func (c *Client) newResponse(r *http.Response) *Response {
 
 // do sends call and wraps the response.
 func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error) {
+	if c.dated != "" {
+		call.Path = datedPath(call.Path, c.dated)
+	}
 	r, err := c.api.Do(ctx, call)
-	return c.newResponse(r), c.redactErr(err)
+	return c.newResponse(r), err
+}
+
+// datedPath turns a v3 path into the date-versioned family's:
+// crm/v3/objects/... becomes crm/objects/{version}/..., and likewise for
+// properties.
+func datedPath(p, version string) string {
+	for _, kind := range []string{"objects", "properties"} {
+		if rest, ok := strings.CutPrefix(p, "crm/v3/"+kind+"/"); ok {
+			return "crm/" + kind + "/" + version + "/" + rest
+		}
+	}
+	return p
+}
+
+// APIVersion returns the API family in use: [APIVersionV3] or a date such
+// as "2026-03".
+func (c *Client) APIVersion() string {
+	if c.dated != "" {
+		return c.dated
+	}
+	return APIVersionV3
 }
 
 // yes marks calls that are safe to replay (apiclient.Call.Idempotent).

@@ -38,7 +38,8 @@ func TestNewClientOptions(t *testing.T) {
 		{name: "zero rate", token: "t", opts: []hubspot.Option{hubspot.WithRateLimit(0, 1)}, wantErr: true},
 		{name: "zero burst", token: "t", opts: []hubspot.Option{hubspot.WithSearchRateLimit(5, 0)}, wantErr: true},
 		{name: "unlimited", token: "t", opts: []hubspot.Option{hubspot.WithRateLimit(rate.Inf, 0)}},
-		{name: "bad retry", token: "t", opts: []hubspot.Option{hubspot.WithRetry(hubspot.RetryPolicy{MaxAttempts: 0})}, wantErr: true},
+		{name: "bad retry", token: "t", opts: []hubspot.Option{hubspot.WithRetry(hubspot.RetryPolicy{MaxAttempts: -1})}, wantErr: true},
+		{name: "zero retry means defaults", token: "t", opts: []hubspot.Option{hubspot.WithRetry(hubspot.RetryPolicy{})}},
 		{name: "empty user agent", token: "t", opts: []hubspot.Option{hubspot.WithUserAgent("")}, wantErr: true},
 		{name: "multi-line user agent", token: "t", opts: []hubspot.Option{hubspot.WithUserAgent("a\r\nX-Evil: 1")}, wantErr: true},
 		{name: "nil logger", token: "t", opts: []hubspot.Option{hubspot.WithLogger(nil)}, wantErr: true},
@@ -359,24 +360,75 @@ func TestSearchHasItsOwnLimiter(t *testing.T) {
 	t.Parallel()
 	// One request per hour on each limiter: a second call on the same
 	// limiter fails at once because its wait exceeds the context deadline.
-	h := newHarness(t, hubspot.WithRateLimit(rate.Every(time.Hour), 1), hubspot.WithSearchRateLimit(rate.Every(time.Hour), 1))
-	h.ok(200, `{"id":"1","properties":{}}`)
-	h.ok(200, `{"total":0,"results":[]}`)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	if _, _, err := h.client.Contacts.Get(ctx, "1", nil); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		counted bool
+		// wantFirstSearch: whether the first search, made after a get,
+		// gets through (it does only when search skips the general limit).
+		wantFirstSearch bool
+	}{
+		{name: "search counts against the general limit (default)", counted: true},
+		{name: "search not counted", counted: false, wantFirstSearch: true},
 	}
-	if _, _, err := h.client.Contacts.Search(ctx, nil); err != nil {
-		t.Fatalf("search waited on the general limiter: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := []hubspot.Option{hubspot.WithRateLimit(rate.Every(time.Hour), 1), hubspot.WithSearchRateLimit(rate.Every(time.Hour), 1)}
+			if !tt.counted {
+				opts = append(opts, hubspot.WithSearchCountsGeneral(false))
+			}
+			h := newHarness(t, opts...)
+			h.ok(200, `{"id":"1","properties":{}}`)
+			h.ok(200, `{"total":0,"results":[]}`)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			if _, _, err := h.client.Contacts.Get(ctx, "1", nil); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := h.client.Contacts.Search(ctx, nil)
+			if (err == nil) != tt.wantFirstSearch {
+				t.Fatalf("first search error = %v, want success %v", err, tt.wantFirstSearch)
+			}
+			if !tt.wantFirstSearch {
+				return
+			}
+			if _, _, err := h.client.Contacts.Search(ctx, nil); err == nil {
+				t.Fatal("second search was not limited")
+			}
+			if _, _, err := h.client.Contacts.Get(ctx, "1", nil); err == nil {
+				t.Fatal("second get was not limited")
+			}
+			if n := len(h.requests()); n != 2 {
+				t.Errorf("requests = %d, want 2", n)
+			}
+		})
 	}
-	if _, _, err := h.client.Contacts.Search(ctx, nil); err == nil {
-		t.Fatal("second search was not limited")
+}
+
+func TestRateLimitAccessor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts []hubspot.Option
+		want rate.Limit
+	}{
+		{"default", nil, hubspot.DefaultRateLimit},
+		{"190 per 10 s", []hubspot.Option{hubspot.WithRateLimit(18.5, 5)}, 18.5},
+		{"disabled", []hubspot.Option{hubspot.WithRateLimit(rate.Inf, 0)}, rate.Inf},
 	}
-	if _, _, err := h.client.Contacts.Get(ctx, "1", nil); err == nil {
-		t.Fatal("second get was not limited")
-	}
-	if n := len(h.requests()); n != 2 {
-		t.Errorf("requests = %d, want 2", n)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := hubspot.NewClient("pat-token", tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.RateLimit(); got != tc.want {
+				t.Errorf("RateLimit() = %v, want %v", got, tc.want)
+			}
+			if got := c.SearchRateLimit(); got != hubspot.DefaultSearchRateLimit {
+				t.Errorf("SearchRateLimit() = %v, want the default %v", got, hubspot.DefaultSearchRateLimit)
+			}
+		})
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cardbridge/sansanhubspot/internal/apiclient"
 )
@@ -47,6 +49,7 @@ type batchResponseWire struct {
 	Results     []*batchResultWire `json:"results"`
 	NumErrors   int                `json:"numErrors"`
 	Errors      []*BatchError      `json:"errors"`
+	Links       map[string]string  `json:"links"`
 	RequestedAt time.Time          `json:"requestedAt"`
 	StartedAt   time.Time          `json:"startedAt"`
 	CompletedAt time.Time          `json:"completedAt"`
@@ -246,6 +249,16 @@ func (s *ContactsService) BatchUpdate(ctx context.Context, inputs []BatchUpdateI
 // was created. Inputs must target distinct IDs (emails compare
 // case-insensitively). At most [MaxBatchSize] inputs.
 //
+// An upsert by email is all or nothing: HubSpot's contacts guide says
+// "Partial upserts are not supported when using email as the idProperty
+// for contacts", so one input HubSpot refuses (an email it finds invalid,
+// say) fails the whole call with an [*ErrorResponse] and nothing is
+// written; there are no per-input results to read then. Check addresses
+// before sending (mapping.NormalizeEmail applies HubSpot's rules) and, when
+// a batch is still refused, [RefusedUpsertInputs] names the inputs the
+// error points at, so they can be dropped and the rest sent again in one
+// more call.
+//
 // HubSpot API docs: POST /crm/v3/objects/contacts/batch/upsert
 func (s *ContactsService) BatchUpsert(ctx context.Context, inputs []BatchUpsertInput) (*BatchResult, *Response, error) {
 	traces, err := writeTraces(len(inputs), func(i int) (string, string) { return inputs[i].ID, inputs[i].ObjectWriteTraceID })
@@ -276,6 +289,61 @@ func (s *ContactsService) BatchUpsert(ctx context.Context, inputs []BatchUpsertI
 		return nil, nil, err
 	}
 	return s.batch(ctx, "batch/upsert", nil, body, keys)
+}
+
+// RefusedUpsertInputs returns the positions in inputs of the inputs that
+// err, the error of a refused [ContactsService.BatchUpsert] of inputs,
+// names: by objectWriteTraceId or id in the error's context, or by an email
+// (an input's ID, or its "email" property) that appears as a word in the
+// error's message, its per-property errors or its details, as in HubSpot's
+// "Email address bad@example.con is invalid". It returns nil when err is
+// not a refused request or names no input; the caller then has to find the
+// bad input another way (by halves, say).
+func RefusedUpsertInputs(err error, inputs []BatchUpsertInput) []int {
+	var er *ErrorResponse
+	if !errors.As(err, &er) || er.StatusCode < 400 || er.StatusCode >= 500 || er.StatusCode == http.StatusTooManyRequests {
+		return nil
+	}
+	words := map[string]bool{}
+	addWords := func(text string) {
+		for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune("\"'`,;()[]{}<>", r)
+		}) {
+			words[strings.ToLower(strings.TrimRight(w, ".:"))] = true
+		}
+	}
+	addWords(er.Message)
+	for _, pe := range er.PropertyErrors {
+		addWords(pe.Message)
+	}
+	for _, d := range er.Errors {
+		addWords(d.Message)
+	}
+	named := map[string]bool{}
+	for _, vs := range er.Context {
+		for _, v := range vs {
+			named[strings.ToLower(v)] = true
+		}
+	}
+	for _, d := range er.Errors {
+		for _, vs := range d.Context {
+			for _, v := range vs {
+				named[strings.ToLower(v)] = true
+			}
+		}
+	}
+	var out []int
+	for i, in := range inputs {
+		id := strings.ToLower(in.ID)
+		email := strings.ToLower(in.Properties["email"])
+		switch {
+		case in.ObjectWriteTraceID != "" && named[strings.ToLower(in.ObjectWriteTraceID)],
+			id != "" && (named[id] || words[id]),
+			email != "" && (named[email] || words[email]):
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // BatchArchive archives the contacts with the given record IDs. HubSpot
@@ -320,7 +388,7 @@ func (s *ContactsService) batch(ctx context.Context, op string, q, body any, key
 // error.
 func matchBatch(w *batchResponseWire, keys []batchKey) *BatchResult {
 	r := &BatchResult{
-		Status: w.Status, Errors: w.Errors,
+		Status: w.Status, Errors: w.Errors, NumErrors: w.NumErrors, Links: w.Links,
 		RequestedAt: w.RequestedAt, StartedAt: w.StartedAt, CompletedAt: w.CompletedAt,
 		Results:  make([]*Contact, 0, len(w.Results)),
 		Outcomes: make([]*BatchOutcome, len(keys)),

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/cardbridge/sansanhubspot/internal/apiclient"
 )
@@ -20,6 +21,14 @@ const (
 	// ObjectIDProperty is the record ID property, used to page past
 	// SearchResultCap.
 	ObjectIDProperty = "hs_object_id"
+	// MaxFilterGroups is the most filter groups one search may have.
+	MaxFilterGroups = 5
+	// MaxFiltersPerGroup is the most filters one filter group may have.
+	MaxFiltersPerGroup = 6
+	// MaxFilters is the most filters one search may have in all.
+	MaxFilters = 18
+	// MaxSearchQueryLength is the longest query string, in characters.
+	MaxSearchQueryLength = 3000
 )
 
 func validateSearch(req *SearchRequest) error {
@@ -30,6 +39,22 @@ func validateSearch(req *SearchRequest) error {
 		if n, err := strconv.Atoi(req.After); err != nil || n < 0 {
 			return fmt.Errorf("%w: search after %q is not a non-negative integer", ErrInvalidInput, req.After)
 		}
+	}
+	if n := utf8.RuneCountInString(req.Query); n > MaxSearchQueryLength {
+		return fmt.Errorf("%w: search query of %d characters, more than %d", ErrInvalidInput, n, MaxSearchQueryLength)
+	}
+	if len(req.FilterGroups) > MaxFilterGroups {
+		return fmt.Errorf("%w: %d filter groups, more than %d", ErrInvalidInput, len(req.FilterGroups), MaxFilterGroups)
+	}
+	total := 0
+	for gi, g := range req.FilterGroups {
+		total += len(g.Filters)
+		if len(g.Filters) > MaxFiltersPerGroup {
+			return fmt.Errorf("%w: filter group %d has %d filters, more than %d", ErrInvalidInput, gi, len(g.Filters), MaxFiltersPerGroup)
+		}
+	}
+	if total > MaxFilters {
+		return fmt.Errorf("%w: %d filters in all, more than %d", ErrInvalidInput, total, MaxFilters)
 	}
 	for gi, g := range req.FilterGroups {
 		if len(g.Filters) == 0 {
@@ -80,7 +105,10 @@ func validateFilter(f Filter) error {
 // Search returns one page of contacts matching req. Search has its own
 // rate limit (see [WithSearchRateLimit]), returns at most [MaxSearchLimit]
 // per page and can page through at most [SearchResultCap] results; use
-// SearchIter to go past that. Pass the page's After() as req.After to get
+// SearchIter to go past that. A request over HubSpot's limits
+// ([MaxFilterGroups] groups, [MaxFiltersPerGroup] filters a group,
+// [MaxFilters] in all, [MaxSearchQueryLength] characters of query) is
+// refused with [ErrInvalidInput] before it is sent. Pass the page's After() as req.After to get
 // the next page. Empty request fields are omitted from the body.
 //
 // HubSpot API docs: POST /crm/v3/objects/contacts/search
@@ -94,7 +122,7 @@ func (s *ContactsService) Search(ctx context.Context, req *SearchRequest) (*Sear
 	out := new(SearchResult)
 	resp, err := s.client.do(ctx, apiclient.Call{
 		Method: http.MethodPost, Path: contactsPath + "/search", Body: req, Out: out,
-		Idempotent: &yes, Limiter: s.client.searchLimiter,
+		Idempotent: &yes, Search: true,
 	})
 	if err != nil {
 		return nil, resp, err
@@ -106,14 +134,23 @@ func (s *ContactsService) Search(ctx context.Context, req *SearchRequest) (*Sear
 // req.After on, fetching pages lazily ([MaxSearchLimit] per page when
 // req.Limit is 0).
 //
+// It follows paging.next.after until HubSpot sends none: HubSpot has been
+// reported to answer short and even empty pages that still carry a next
+// cursor, and stopping there would silently lose records. A cursor that
+// does not advance ends the walk with an error.
+//
 // HubSpot serves at most [SearchResultCap] results per query. When req has
 // no sort, SearchIter sorts by hs_object_id ascending, and before the
 // offset would reach the cap it narrows the query instead: it adds
-// "hs_object_id > last seen ID" to every filter group and restarts from
-// offset 0, so it walks through any number of results. With any other sort
-// it cannot narrow, and yields an error matching [ErrSearchCapReached] at
-// the cap. Records changed during the walk may be missed or seen twice, as
-// with any paged search.
+// "hs_object_id > last seen ID" (the last ID of any page, empty pages
+// skipped) to every filter group and restarts from offset 0, so it walks
+// through any number of results. That bound takes one filter in every
+// group, so a search whose groups are full ([MaxFiltersPerGroup] filters in
+// a group, or [MaxFilters] in all counting the bounds) cannot be narrowed:
+// like a search with any other sort, it yields an error matching
+// [ErrSearchCapReached] at the cap rather than sending a search HubSpot
+// would refuse. Records changed during the walk may be missed or seen
+// twice, as with any paged search.
 //
 // HubSpot API docs: POST /crm/v3/objects/contacts/search
 func (s *ContactsService) SearchIter(ctx context.Context, req *SearchRequest) iter.Seq2[*Contact, error] {
@@ -134,13 +171,17 @@ func (s *ContactsService) SearchIter(ctx context.Context, req *SearchRequest) it
 	return func(yield func(*Contact, error) bool) {
 		cur := base
 		bound := ""
+		// lastID is the last contact seen on any page: HubSpot has been
+		// reported to answer short and empty pages that still carry a
+		// next cursor, so an empty page neither ends the walk nor resets
+		// where narrowing starts from.
+		lastID := ""
 		for {
 			page, _, err := s.Search(ctx, &cur)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			lastID := ""
 			for _, c := range page.Results {
 				if !yield(c, nil) {
 					return
@@ -148,12 +189,16 @@ func (s *ContactsService) SearchIter(ctx context.Context, req *SearchRequest) it
 				lastID = c.ID
 			}
 			next := page.After()
-			if next == "" || len(page.Results) == 0 {
+			if next == "" {
 				return
 			}
 			n, err := strconv.Atoi(next)
 			if err != nil {
 				yield(nil, fmt.Errorf("hubspot: search returned non-integer after %q", next))
+				return
+			}
+			if prev, _ := strconv.Atoi(cur.After); cur.After != "" && n <= prev {
+				yield(nil, fmt.Errorf("hubspot: search cursor did not advance past %q", cur.After))
 				return
 			}
 			if n+cur.Limit <= SearchResultCap {
@@ -165,30 +210,44 @@ func (s *ContactsService) SearchIter(ctx context.Context, req *SearchRequest) it
 					ErrSearchCapReached, SearchResultCap, base.Sorts, ObjectIDProperty))
 				return
 			}
-			if lastID == bound {
-				// The server ignored the bound: stop rather than loop.
-				yield(nil, fmt.Errorf("hubspot: search did not advance past %s %s", ObjectIDProperty, lastID))
+			if lastID == "" || lastID == bound {
+				// No result since the last narrowing: the server ignored
+				// the bound, so stop rather than loop.
+				yield(nil, fmt.Errorf("hubspot: search did not advance past %s %q", ObjectIDProperty, lastID))
+				return
+			}
+			groups, ok := narrowAfterID(base.FilterGroups, lastID)
+			if !ok {
+				yield(nil, fmt.Errorf("%w: more than %d results, and the filters leave no room for the %s bound that pages past them (at most %d filters a group and %d in all, one of each kept free)",
+					ErrSearchCapReached, SearchResultCap, ObjectIDProperty, MaxFiltersPerGroup, MaxFilters))
 				return
 			}
 			bound = lastID
-			cur.FilterGroups = narrowAfterID(base.FilterGroups, bound)
+			cur.FilterGroups = groups
 			cur.After = ""
 		}
 	}
 }
 
 // narrowAfterID returns groups with "hs_object_id > id" added to each
-// group (groups are ORed, so every one needs the bound).
-func narrowAfterID(groups []FilterGroup, id string) []FilterGroup {
+// group (groups are ORed, so every one needs the bound). It reports false
+// when that would break the search limits (a full group, or more than
+// MaxFilters in all), which would make HubSpot answer 400.
+func narrowAfterID(groups []FilterGroup, id string) ([]FilterGroup, bool) {
 	bound := Filter{PropertyName: ObjectIDProperty, Operator: OperatorGT, Value: id}
 	if len(groups) == 0 {
-		return []FilterGroup{{Filters: []Filter{bound}}}
+		return []FilterGroup{{Filters: []Filter{bound}}}, true
 	}
 	out := cloneGroups(groups)
+	total := 0
 	for i := range out {
 		out[i].Filters = append(out[i].Filters, bound)
+		total += len(out[i].Filters)
+		if len(out[i].Filters) > MaxFiltersPerGroup {
+			return nil, false
+		}
 	}
-	return out
+	return out, total <= MaxFilters
 }
 
 func cloneGroups(groups []FilterGroup) []FilterGroup {

@@ -104,6 +104,12 @@ func TestSearchValidation(t *testing.T) {
 		{FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: "x", Operator: "LIKE", Value: "1"}}}}},
 		{FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{Operator: hubspot.OperatorEQ, Value: "1"}}}}},
 		{Sorts: []hubspot.Sort{{PropertyName: "x", Direction: "UP"}}},
+		// HubSpot's limits: 5 groups, 6 filters a group, 18 in all, 3,000
+		// characters of query.
+		{FilterGroups: groupsOf(6, 1)},
+		{FilterGroups: groupsOf(1, 7)},
+		{FilterGroups: groupsOf(4, 5)},
+		{Query: strings.Repeat("あ", hubspot.MaxSearchQueryLength+1)},
 	}
 	for i, req := range bad {
 		if _, _, err := h.client.Contacts.Search(t.Context(), req); !errors.Is(err, hubspot.ErrInvalidInput) {
@@ -112,6 +118,109 @@ func TestSearchValidation(t *testing.T) {
 	}
 	if n := len(h.requests()); n != 0 {
 		t.Errorf("%d invalid searches sent", n)
+	}
+	// The limits themselves are legal.
+	h.ok(200, `{"total":0,"results":[]}`)
+	h.ok(200, `{"total":0,"results":[]}`)
+	h.ok(200, `{"total":0,"results":[]}`)
+	for _, req := range []*hubspot.SearchRequest{
+		{FilterGroups: groupsOf(3, 6)},
+		{FilterGroups: groupsOf(5, 1)},
+		{Query: strings.Repeat("あ", hubspot.MaxSearchQueryLength)},
+	} {
+		if _, _, err := h.client.Contacts.Search(t.Context(), req); err != nil {
+			t.Errorf("legal search refused: %v", err)
+		}
+	}
+}
+
+// groupsOf returns n filter groups of k filters each.
+func groupsOf(n, k int) []hubspot.FilterGroup {
+	groups := make([]hubspot.FilterGroup, n)
+	for i := range groups {
+		for j := range k {
+			groups[i].Filters = append(groups[i].Filters, hubspot.Filter{PropertyName: fmt.Sprintf("p%d", j), Operator: hubspot.OperatorHasProperty})
+		}
+	}
+	return groups
+}
+
+// TestSearchIterFullGroupAtCap checks that a legal search whose groups
+// have no room for the hs_object_id bound stops at the cap with
+// ErrSearchCapReached instead of sending a search HubSpot would refuse.
+func TestSearchIterFullGroupAtCap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		groups []hubspot.FilterGroup
+	}{
+		{name: "a 6-filter group", groups: groupsOf(1, 6)},
+		{name: "18 filters in all", groups: groupsOf(3, 6)},
+		{name: "17 filters in 4 groups", groups: append(groupsOf(3, 5), groupsOf(1, 2)...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.handler = searchServer(t, 10100)
+			got := 0
+			var last error
+			for _, err := range h.client.Contacts.SearchIter(t.Context(), &hubspot.SearchRequest{FilterGroups: tt.groups}) {
+				if err != nil {
+					last = err
+					continue
+				}
+				got++
+			}
+			if got != hubspot.SearchResultCap || !errors.Is(last, hubspot.ErrSearchCapReached) {
+				t.Errorf("got %d results, last error %v", got, last)
+			}
+			if n := len(h.requests()); n != hubspot.SearchResultCap/hubspot.MaxSearchLimit {
+				t.Errorf("%d requests, want %d (none past the cap)", n, hubspot.SearchResultCap/hubspot.MaxSearchLimit)
+			}
+		})
+	}
+}
+
+// TestSearchIterFollowsCursorThroughEmptyPages checks that short and empty
+// pages that still carry paging.next.after do not end the walk.
+func TestSearchIterFollowsCursorThroughEmptyPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok(200, `{"total":5,"results":[{"id":"1","properties":{}},{"id":"2","properties":{}}],"paging":{"next":{"after":"2"}}}`)
+	h.ok(200, `{"total":5,"results":[],"paging":{"next":{"after":"4"}}}`)
+	h.ok(200, `{"total":5,"results":[{"id":"3","properties":{}}],"paging":{"next":{"after":"6"}}}`)
+	h.ok(200, `{"total":5,"results":[{"id":"5","properties":{}}]}`)
+	var ids []string
+	for c, err := range h.client.Contacts.SearchIter(t.Context(), &hubspot.SearchRequest{Limit: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	if diff := cmp.Diff([]string{"1", "2", "3", "5"}, ids); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	if n := len(h.requests()); n != 4 {
+		t.Errorf("%d requests, want 4", n)
+	}
+}
+
+// TestSearchIterCursorMustAdvance checks that a cursor that does not move
+// ends the walk with an error instead of a loop.
+func TestSearchIterCursorMustAdvance(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok(200, `{"total":5,"results":[],"paging":{"next":{"after":"2"}}}`)
+	h.ok(200, `{"total":5,"results":[],"paging":{"next":{"after":"2"}}}`)
+	var errs int
+	for _, err := range h.client.Contacts.SearchIter(t.Context(), &hubspot.SearchRequest{Limit: 2}) {
+		if err != nil {
+			errs++
+		}
+	}
+	if errs != 1 || len(h.requests()) != 2 {
+		t.Errorf("%d errors after %d requests, want 1 after 2", errs, len(h.requests()))
 	}
 }
 

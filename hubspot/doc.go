@@ -20,7 +20,18 @@
 // [WithTokenSource] and it is asked for the token before every attempt, so
 // it can refresh ahead of expiry (HubSpot says a 401 is not a reliable
 // refresh signal). The token never appears in URLs, logs or error strings;
-// if a server echoes it in an error body, it is replaced by "REDACTED".
+// if a server echoes it in an error body, it is replaced by "[REDACTED]".
+//
+// # Options
+//
+// [NewClient] takes the options package sansan has too, with the same
+// names, validation and defaults (both are built from one kit):
+// [WithBaseURL], [WithInsecureBaseURL], [WithHTTPClient] (copied, never
+// modified; a zero Timeout becomes [DefaultTimeout]), [WithTimeout],
+// [WithRateLimit], [WithRetry] (zero fields of the [RetryPolicy] mean the
+// default), [WithLogger], [WithUserAgent], [WithSleep] and
+// [WithRetryHook]; plus HubSpot's own [WithSearchRateLimit],
+// [WithSearchCountsGeneral] and [WithTokenSource].
 //
 // # Rate limits and retries
 //
@@ -29,9 +40,12 @@
 // requests per rolling 10 s per app (250,000 per day per account): 9.5
 // requests/s with a burst of 5, so at most 100 in any 10 s and 95 % of the
 // limit sustained. Professional and Enterprise private apps get 190 per
-// 10 s (daily 625,000 and 1,000,000); use WithRateLimit(18.5, 5). Search has its own limit of 5
-// requests/s per account and does not consume the general one; the default
-// [WithSearchRateLimit] is 4/s with a burst of 1.
+// 10 s (daily 625,000 and 1,000,000); use WithRateLimit(18.5, 5). Search has
+// its own limit of 5 requests/s per account; the default
+// [WithSearchRateLimit] is 4/s with a burst of 1. Whether search requests
+// also count against the general limit is not documented, so by default a
+// search waits for both limiters (the safe choice);
+// WithSearchCountsGeneral(false) lets it skip the general one.
 //
 // Responses carry X-HubSpot-RateLimit-* headers, parsed into [Response.Rate]
 // (and [Client.Rate]); search responses never carry them. On 429 the client
@@ -52,7 +66,11 @@
 // so one method call is exactly one API call and a failure never leaves an
 // unknown prefix written. Every write input carries a unique
 // objectWriteTraceId (generated when empty), which makes HubSpot answer 207
-// with per-input errors instead of failing the whole batch. The
+// with per-input errors instead of failing the whole batch, except for
+// BatchUpsert by email: HubSpot does not support partial upserts by email,
+// so one refused input fails the whole call with an [*ErrorResponse], and
+// [RefusedUpsertInputs] names the inputs its message or context points at.
+// The
 // [BatchResult] keeps HubSpot's results and errors and adds
 // [BatchResult.Outcomes]: one [BatchOutcome] per input, in input order,
 // holding the contact (and, for upserts, whether it was new) or a
@@ -89,14 +107,20 @@
 // Property values are strings on the wire. Values read from HubSpot are
 // [Properties] (a nil value is null, a missing key was not returned);
 // values written are [PropertyValues], where "" clears a property.
-// [FormatDate], [FormatDateTime] and friends format date and datetime
-// values.
+// [FormatDate] and [FormatDateTime] format date and datetime property
+// values, [FormatDateTimeMillis] the epoch milliseconds search filters
+// compare, and [ParseDateTime] reads all of these forms back.
 //
 // # Webhooks
 //
 // [WebhookHandler] verifies the X-HubSpot-Signature-v3 header (base64
 // HMAC-SHA256 of method, URL, raw body and timestamp, compared in constant
 // time, timestamp within 5 minutes), parses the event array and hands the
-// events to a callback. [VerifySignatureV3] and [ParseWebhookEvents] are
-// the building blocks.
+// events to a callback. [VerifyWebhook] (one request, one options struct)
+// and [ParseWebhookEvents] are the building blocks. Behind a proxy, set
+// TrustForwardedHeaders to sign-check the public URL from
+// X-Forwarded-Proto/Host (never trusted by default), or give your own URL
+// function. The legacy v1/v2 X-HubSpot-Signature is accepted only with
+// AllowLegacySignatures: HubSpot still sends v1 with CRM-object webhook
+// subscriptions and v2 with workflow webhook actions and CRM card fetches.
 package hubspot

@@ -85,14 +85,16 @@ type ErrorResponse struct {
 	// Header holds the response headers.
 	Header http.Header `json:"-"`
 
-	Status        string              `json:"status,omitempty"`
-	Message       string              `json:"message,omitempty"`
-	CorrelationID string              `json:"correlationId,omitempty"`
-	Category      string              `json:"category,omitempty"`
-	SubCategory   SubCategory         `json:"subCategory,omitempty"`
-	Context       map[string][]string `json:"context,omitempty"`
-	Errors        []ErrorDetail       `json:"errors,omitempty"`
-	Links         map[string]string   `json:"links,omitempty"`
+	Status        string            `json:"status,omitempty"`
+	Message       string            `json:"message,omitempty"`
+	CorrelationID string            `json:"correlationId,omitempty"`
+	Category      string            `json:"category,omitempty"`
+	SubCategory   SubCategory       `json:"subCategory,omitempty"`
+	Context       ErrorContext      `json:"context,omitempty"`
+	Errors        []ErrorDetail     `json:"errors,omitempty"`
+	Links         map[string]string `json:"links,omitempty"`
+	// Extra keeps the raw JSON of body fields this package does not know.
+	Extra map[string]json.RawMessage `json:"-"`
 
 	// ErrorType, PolicyName, GroupName and RequestID come with 429s.
 	ErrorType  string `json:"errorType,omitempty"`
@@ -210,19 +212,19 @@ func (e *BatchError) Is(target error) bool {
 
 // parse fills the fields derived from the message.
 func (e *BatchError) parse() {
-	e.PropertyErrors, _ = ParsePropertyErrors(e.Message)
-	e.ExistingID, _ = ParseExistingID(e.Message)
+	e.PropertyErrors, _ = parsePropertyErrors(e.Message)
+	e.ExistingID, _ = parseExistingID(e.Message)
 }
 
 const invalidPropertiesPrefix = "Property values were not valid: "
 
-// ParsePropertyErrors extracts the per-property errors HubSpot embeds as a
+// parsePropertyErrors extracts the per-property errors HubSpot embeds as a
 // JSON array in messages such as
 //
 //	Property values were not valid: [{"isValid":false,"message":"Email address x is invalid","error":"INVALID_EMAIL","name":"email"}]
 //
 // It reports false when message carries no such array or it does not decode.
-func ParsePropertyErrors(message string) ([]PropertyError, bool) {
+func parsePropertyErrors(message string) ([]PropertyError, bool) {
 	i := strings.Index(message, invalidPropertiesPrefix)
 	if i < 0 {
 		return nil, false
@@ -241,9 +243,9 @@ func ParsePropertyErrors(message string) ([]PropertyError, bool) {
 
 var existingIDRe = regexp.MustCompile(`Existing ID: ?(\d+)`)
 
-// ParseExistingID extracts N from a conflict message containing
+// parseExistingID extracts N from a conflict message containing
 // "Existing ID: N", reporting false when there is none.
-func ParseExistingID(message string) (string, bool) {
+func parseExistingID(message string) (string, bool) {
 	m := existingIDRe.FindStringSubmatch(message)
 	if m == nil {
 		return "", false
@@ -254,9 +256,10 @@ func ParseExistingID(message string) (string, bool) {
 // newErrorResponse decodes a non-2xx response body leniently.
 func newErrorResponse(method, url string, resp *http.Response, body []byte) *ErrorResponse {
 	e := &ErrorResponse{}
-	// A body that is not a JSON object (an HTML page from a proxy) leaves
-	// the fields empty; Body still holds it.
-	_ = json.Unmarshal(body, e)
+	// Field by field, so one field of an odd shape loses nothing else; a
+	// body that is not a JSON object (an HTML page from a proxy) leaves the
+	// fields empty, and Body still holds it.
+	decodeErrorResponse(e, body)
 	e.Method, e.URL = method, url
 	e.StatusCode = resp.StatusCode
 	e.Header = resp.Header.Clone()
@@ -264,6 +267,6 @@ func newErrorResponse(method, url string, resp *http.Response, body []byte) *Err
 	if e.CorrelationID == "" {
 		e.CorrelationID = resp.Header.Get("X-HubSpot-Correlation-Id")
 	}
-	e.PropertyErrors, _ = ParsePropertyErrors(e.Message)
+	e.PropertyErrors, _ = parsePropertyErrors(e.Message)
 	return e
 }

@@ -61,7 +61,7 @@ func TestParseExistingID(t *testing.T) {
 	for _, tt := range tests {
 		got, ok := hubspot.ParseExistingID(tt.message)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("ParseExistingID(%q) = %q, %v", tt.message, got, ok)
+			t.Errorf("parseExistingID(%q) = %q, %v", tt.message, got, ok)
 		}
 	}
 }
@@ -119,7 +119,7 @@ func FuzzParsePropertyErrors(f *testing.F) {
 		}
 		if id, ok := hubspot.ParseExistingID(message); ok {
 			if id == "" || strings.Trim(id, "0123456789") != "" || !strings.Contains(message, id) {
-				t.Fatalf("ParseExistingID(%q) = %q", message, id)
+				t.Fatalf("parseExistingID(%q) = %q", message, id)
 			}
 		}
 	})

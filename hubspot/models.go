@@ -64,6 +64,31 @@ type Contact struct {
 	URL string `json:"url,omitempty"`
 	// Associations holds associated records by object type, when requested.
 	Associations map[string]*AssociationPage `json:"associations,omitempty"`
+	// Warnings are HubSpot's warnings about the write that returned the
+	// record (the specs' warnings), when sent.
+	Warnings []ObjectWarning `json:"warnings,omitempty"`
+}
+
+// ObjectWarning is one warning HubSpot attaches to a returned record
+// (PublicObjectWarning on the wire). It decodes tolerantly: a context value
+// that is not a string is kept as its JSON text.
+type ObjectWarning struct {
+	Category string            `json:"category"`
+	Message  string            `json:"message"`
+	Context  map[string]string `json:"context,omitempty"`
+}
+
+// UnmarshalJSON decodes a warning field by field; it never fails.
+func (w *ObjectWarning) UnmarshalJSON(data []byte) error {
+	*w = ObjectWarning{}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		w.Message = rawText(data)
+		return nil
+	}
+	w.Category, w.Message = rawText(obj["category"]), rawText(obj["message"])
+	w.Context = parseLinks(obj["context"])
+	return nil
 }
 
 // PropertyHistoryValue is one historical value of a property.
@@ -124,14 +149,20 @@ type Property struct {
 	HubSpotDefined       bool             `json:"hubspotDefined,omitempty"`
 	ReferencedObjectType string           `json:"referencedObjectType,omitempty"`
 	DataSensitivity      string           `json:"dataSensitivity,omitempty"`
-	ShowCurrencySymbol   bool             `json:"showCurrencySymbol,omitempty"`
-	NumberDisplayHint    string           `json:"numberDisplayHint,omitempty"`
-	Archived             bool             `json:"archived,omitempty"`
-	ArchivedAt           time.Time        `json:"archivedAt,omitzero"`
-	CreatedAt            time.Time        `json:"createdAt,omitzero"`
-	UpdatedAt            time.Time        `json:"updatedAt,omitzero"`
-	CreatedUserID        string           `json:"createdUserId,omitempty"`
-	UpdatedUserID        string           `json:"updatedUserId,omitempty"`
+	CurrencyPropertyName string           `json:"currencyPropertyName,omitempty"`
+	TextDisplayHint      string           `json:"textDisplayHint,omitempty"`
+	// SensitiveData and SensitiveDataCategories describe a sensitive
+	// property (e.g. the "HIPAA" category).
+	SensitiveData           bool      `json:"sensitiveData,omitempty"`
+	SensitiveDataCategories []string  `json:"sensitiveDataCategories,omitempty"`
+	ShowCurrencySymbol      bool      `json:"showCurrencySymbol,omitempty"`
+	NumberDisplayHint       string    `json:"numberDisplayHint,omitempty"`
+	Archived                bool      `json:"archived,omitempty"`
+	ArchivedAt              time.Time `json:"archivedAt,omitzero"`
+	CreatedAt               time.Time `json:"createdAt,omitzero"`
+	UpdatedAt               time.Time `json:"updatedAt,omitzero"`
+	CreatedUserID           string    `json:"createdUserId,omitempty"`
+	UpdatedUserID           string    `json:"updatedUserId,omitempty"`
 
 	// ReadOnlyValue reports that the property's value cannot be written
 	// (modificationMetadata.readOnlyValue).
@@ -285,6 +316,10 @@ type BatchResult struct {
 	Results []*Contact
 	// Errors are the errors returned, in HubSpot's order.
 	Errors []*BatchError
+	// NumErrors is HubSpot's count of errors (numErrors), 0 when absent.
+	NumErrors int
+	// Links are HubSpot's links about the batch, when sent.
+	Links map[string]string
 	// RequestedAt, StartedAt and CompletedAt are HubSpot's timestamps.
 	RequestedAt, StartedAt, CompletedAt time.Time
 	// Outcomes has one entry per input, in input order.
@@ -350,14 +385,17 @@ type BatchOutcome struct {
 // sentinels through errors.Is: OBJECT_NOT_FOUND is [ErrNotFound], CONFLICT
 // is [ErrConflict], VALIDATION_ERROR is [ErrValidation].
 type BatchError struct {
-	Status      string              `json:"status,omitempty"`
-	Category    string              `json:"category,omitempty"`
-	SubCategory SubCategory         `json:"subCategory,omitempty"`
-	Message     string              `json:"message"`
-	Context     map[string][]string `json:"context,omitempty"`
-	Errors      []ErrorDetail       `json:"errors,omitempty"`
-	Links       map[string]string   `json:"links,omitempty"`
-	ID          string              `json:"id,omitempty"`
+	Status      string            `json:"status,omitempty"`
+	Category    string            `json:"category,omitempty"`
+	SubCategory SubCategory       `json:"subCategory,omitempty"`
+	Message     string            `json:"message"`
+	Context     ErrorContext      `json:"context,omitempty"`
+	Errors      []ErrorDetail     `json:"errors,omitempty"`
+	Links       map[string]string `json:"links,omitempty"`
+	ID          string            `json:"id,omitempty"`
+
+	// Extra keeps the raw JSON of fields this package does not know.
+	Extra map[string]json.RawMessage `json:"-"`
 
 	// PropertyErrors holds the per-property errors parsed from a
 	// "Property values were not valid: [...]" message.
@@ -389,11 +427,11 @@ func (s *SubCategory) UnmarshalJSON(data []byte) error {
 
 // ErrorDetail is one entry of an error's errors array.
 type ErrorDetail struct {
-	Message     string              `json:"message"`
-	In          string              `json:"in,omitempty"`
-	Code        string              `json:"code,omitempty"`
-	SubCategory string              `json:"subCategory,omitempty"`
-	Context     map[string][]string `json:"context,omitempty"`
+	Message     string       `json:"message"`
+	In          string       `json:"in,omitempty"`
+	Code        string       `json:"code,omitempty"`
+	SubCategory string       `json:"subCategory,omitempty"`
+	Context     ErrorContext `json:"context,omitempty"`
 }
 
 // PropertyError is one invalid property value reported by HubSpot, parsed

@@ -45,7 +45,32 @@ type PropertyCreateRequest struct {
 	FormField          bool             `json:"formField,omitempty"`
 	CalculationFormula string           `json:"calculationFormula,omitempty"`
 	ExternalOptions    bool             `json:"externalOptions,omitempty"`
-	DataSensitivity    string           `json:"dataSensitivity,omitempty"`
+	// DataSensitivity is "non_sensitive" (the default), "sensitive" or
+	// "highly_sensitive".
+	DataSensitivity string `json:"dataSensitivity,omitempty"`
+	// ReferencedObjectType is "OWNER" for a property whose options are
+	// HubSpot users (with ExternalOptions).
+	ReferencedObjectType string `json:"referencedObjectType,omitempty"`
+	// CurrencyPropertyName names the related currency property.
+	CurrencyPropertyName string `json:"currencyPropertyName,omitempty"`
+	// TextDisplayHint is how HubSpot's UI shows and validates a text
+	// property, e.g. "email", "phone_number" or "multi_line".
+	TextDisplayHint string `json:"textDisplayHint,omitempty"`
+}
+
+// Data sensitivities of properties. HubSpot answers a read of a sensitive
+// property without the matching dataSensitivity parameter with 404.
+const (
+	DataNonSensitive    = "non_sensitive"
+	DataSensitive       = "sensitive"
+	DataHighlySensitive = "highly_sensitive"
+)
+
+// GetPropertyOptions are the options of [PropertiesService.Get].
+type GetPropertyOptions struct {
+	// DataSensitivity must match a sensitive property's, or HubSpot
+	// answers 404; empty means HubSpot's default, non_sensitive.
+	DataSensitivity string `url:"dataSensitivity,omitempty"`
 }
 
 // PropertyUpdateRequest changes a contact property; nil fields are left
@@ -109,16 +134,22 @@ func (s *PropertiesService) List(ctx context.Context, opts *ListPropertiesOption
 }
 
 // Get returns the definition of the named contact property; a missing one
-// is an error matching [ErrNotFound].
+// is an error matching [ErrNotFound]. A sensitive property is only found
+// with the matching [GetPropertyOptions.DataSensitivity] (at most one
+// GetPropertyOptions is used).
 //
 // HubSpot API docs: GET /crm/v3/properties/contacts/{propertyName}
-func (s *PropertiesService) Get(ctx context.Context, name string) (*Property, *Response, error) {
+func (s *PropertiesService) Get(ctx context.Context, name string, opts ...GetPropertyOptions) (*Property, *Response, error) {
 	p, err := propertyPath(name)
 	if err != nil {
 		return nil, nil, err
 	}
+	var q *GetPropertyOptions
+	if len(opts) > 0 {
+		q = &opts[0]
+	}
 	prop := new(Property)
-	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: p, Out: prop})
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: p, Query: q, Out: prop})
 	if err != nil {
 		return nil, resp, err
 	}
@@ -272,13 +303,18 @@ func (r EnsureResult) Changed() bool { return r.Created || len(r.AddedOptions) >
 // reports [ErrPropertyMismatch] when the existing property's type differs.
 // Calling it again with the same definition changes nothing.
 //
+// The property is read with want's DataSensitivity. HubSpot hides a
+// sensitive property from reads without the matching dataSensitivity (404)
+// and refuses to create it again (409), so after such a 409 the property
+// is looked for under each sensitivity before giving up.
+//
 // HubSpot API docs: GET, then POST or PATCH /crm/v3/properties/contacts/{propertyName}
 func (s *PropertiesService) EnsureProperty(ctx context.Context, want *PropertyCreateRequest) (*Property, EnsureResult, error) {
 	var res EnsureResult
 	if want == nil || want.Name == "" {
 		return nil, res, fmt.Errorf("%w: property needs a name", ErrInvalidInput)
 	}
-	prop, _, err := s.Get(ctx, want.Name)
+	prop, _, err := s.Get(ctx, want.Name, GetPropertyOptions{DataSensitivity: want.DataSensitivity})
 	if errors.Is(err, ErrNotFound) {
 		prop, _, err = s.Create(ctx, want)
 		if err == nil {
@@ -288,8 +324,8 @@ func (s *PropertiesService) EnsureProperty(ctx context.Context, want *PropertyCr
 		if !errors.Is(err, ErrConflict) {
 			return nil, res, err
 		}
-		// Created concurrently: continue with the existing definition.
-		prop, _, err = s.Get(ctx, want.Name)
+		// It exists: created concurrently, or with another sensitivity.
+		prop, err = s.findAnySensitivity(ctx, want.Name, want.DataSensitivity)
 	}
 	if err != nil {
 		return nil, res, err
@@ -321,4 +357,26 @@ func (s *PropertiesService) EnsureProperty(ctx context.Context, want *PropertyCr
 		return prop, EnsureResult{}, err
 	}
 	return updated, res, nil
+}
+
+// findAnySensitivity reads the named property with first's sensitivity,
+// then with the others, returning the first found.
+func (s *PropertiesService) findAnySensitivity(ctx context.Context, name, first string) (*Property, error) {
+	var lastErr error
+	tried := map[string]bool{}
+	for _, ds := range []string{first, DataSensitive, DataHighlySensitive, DataNonSensitive} {
+		if tried[ds] {
+			continue
+		}
+		tried[ds] = true
+		prop, _, err := s.Get(ctx, name, GetPropertyOptions{DataSensitivity: ds})
+		if err == nil {
+			return prop, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
 }

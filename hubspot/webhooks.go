@@ -66,34 +66,85 @@ func SignatureV3(clientSecret, method, uri string, body []byte, timestamp string
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// SignatureV1 computes the legacy v1 X-HubSpot-Signature: hex SHA-256 of
-// client secret + body.
-func SignatureV1(clientSecret string, body []byte) string {
+// legacySignature computes the X-HubSpot-Signature of version v1 (hex
+// SHA-256 of client secret + body) or v2 (hex SHA-256 of client secret +
+// method + uri + body); ok is false for another version.
+func legacySignature(version, clientSecret, method, uri string, body []byte) (sig string, ok bool) {
 	h := sha256.New()
 	h.Write([]byte(clientSecret))
+	switch strings.ToLower(version) {
+	case "v1", "":
+	case "v2":
+		h.Write([]byte(method))
+		h.Write([]byte(uri))
+	default:
+		return "", false
+	}
 	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), true
 }
 
-// SignatureV2 computes the legacy v2 X-HubSpot-Signature: hex SHA-256 of
-// client secret + method + uri + body.
-func SignatureV2(clientSecret, method, uri string, body []byte) string {
-	h := sha256.New()
-	h.Write([]byte(clientSecret))
-	h.Write([]byte(method))
-	h.Write([]byte(uri))
-	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
+// WebhookVerifyOptions configures [VerifyWebhook].
+type WebhookVerifyOptions struct {
+	// ClientSecret is the app's client secret (required).
+	ClientSecret string
+	// Now returns the current time (time.Now when nil).
+	Now func() time.Time
+	// URL returns the public URL HubSpot called and signed. When nil it is
+	// [WebhookURL], or its forwarded form with TrustForwardedHeaders.
+	URL func(r *http.Request) string
+	// TrustForwardedHeaders builds the signed URL from X-Forwarded-Proto and
+	// X-Forwarded-Host (the first value of each, when well-formed; https
+	// and r.Host otherwise). Set it only when every
+	// request reaches you through a proxy that sets or strips these
+	// headers: anyone can send them, so they are never trusted by default.
+	TrustForwardedHeaders bool
+	// AllowLegacySignatures accepts the v1/v2 X-HubSpot-Signature when no
+	// v3 signature is present. HubSpot still sends v1 with CRM-object
+	// webhook subscriptions (next to v3) and v2 with workflow webhook
+	// actions and CRM card fetches. Legacy signatures carry no timestamp,
+	// so replays cannot be detected; leave it off unless you need it.
+	AllowLegacySignatures bool
 }
 
-// ValidateSignatureV3 checks a v3 signature: the timestamp (epoch
-// milliseconds) must be within MaxWebhookAge of now ([ErrStaleTimestamp]
-// otherwise) and the signature must match in constant time
-// ([ErrInvalidSignature] otherwise). body must be the raw bytes received.
-func ValidateSignatureV3(clientSecret, method, uri string, body []byte, timestamp, signature string, now time.Time) error {
-	if clientSecret == "" {
+// String describes the options without the client secret, so %v and %+v
+// never print it.
+func (o WebhookVerifyOptions) String() string {
+	return fmt.Sprintf("hubspot.WebhookVerifyOptions{ClientSecret: REDACTED, TrustForwardedHeaders: %t, AllowLegacySignatures: %t}",
+		o.TrustForwardedHeaders, o.AllowLegacySignatures)
+}
+
+// GoString is String for %#v.
+func (o WebhookVerifyOptions) GoString() string { return o.String() }
+
+// VerifyWebhook verifies a webhook request from HubSpot against body, the
+// raw bytes read from r.Body: the X-HubSpot-Signature-v3 over the URL
+// HubSpot called, and its X-HubSpot-Request-Timestamp (epoch milliseconds),
+// which must be within [MaxWebhookAge] of now ([ErrStaleTimestamp]
+// otherwise). A missing or wrong signature is [ErrInvalidSignature]; the
+// comparison takes constant time.
+func VerifyWebhook(r *http.Request, body []byte, opts WebhookVerifyOptions) error {
+	if opts.ClientSecret == "" {
 		return errors.New("hubspot: empty client secret")
 	}
+	now := time.Now()
+	if opts.Now != nil {
+		now = opts.Now()
+	}
+	urlOf := opts.URL
+	switch {
+	case urlOf != nil:
+	case opts.TrustForwardedHeaders:
+		urlOf = forwardedWebhookURL
+	default:
+		urlOf = WebhookURL
+	}
+	uri := urlOf(r)
+	sig := r.Header.Get(HeaderSignatureV3)
+	if sig == "" && opts.AllowLegacySignatures {
+		return verifyLegacy(r, uri, body, opts.ClientSecret)
+	}
+	timestamp := r.Header.Get(HeaderRequestTimestamp)
 	ms, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
 	if err != nil {
 		return fmt.Errorf("%w: malformed timestamp", ErrStaleTimestamp)
@@ -101,11 +152,11 @@ func ValidateSignatureV3(clientSecret, method, uri string, body []byte, timestam
 	if d := now.Sub(time.UnixMilli(ms)); d > MaxWebhookAge || d < -MaxWebhookAge {
 		return fmt.Errorf("%w: timestamp is %v from now", ErrStaleTimestamp, d.Round(time.Second))
 	}
-	if signature == "" {
+	if sig == "" {
 		return fmt.Errorf("%w: missing %s header", ErrInvalidSignature, HeaderSignatureV3)
 	}
-	want := SignatureV3(clientSecret, method, uri, body, timestamp)
-	if !hmac.Equal([]byte(want), []byte(signature)) {
+	want := SignatureV3(opts.ClientSecret, r.Method, uri, body, timestamp)
+	if !hmac.Equal([]byte(want), []byte(sig)) {
 		return ErrInvalidSignature
 	}
 	return nil
@@ -114,19 +165,32 @@ func ValidateSignatureV3(clientSecret, method, uri string, body []byte, timestam
 // WebhookURL returns the URL HubSpot called to deliver r, as the v3
 // signature covers it: https (HubSpot only calls https targets, so a plain
 // http request arrived through a TLS-terminating proxy), r.Host and the
-// request URI. Use your own function in WebhookHandler.URL when a proxy
-// rewrites the host or path.
+// request URI. It ignores X-Forwarded-* headers; see
+// [WebhookVerifyOptions].TrustForwardedHeaders for a trusted proxy, or give
+// your own function as URL when a proxy rewrites the path.
 func WebhookURL(r *http.Request) string {
 	return "https://" + r.Host + r.URL.RequestURI()
 }
 
-// VerifySignatureV3 verifies the X-HubSpot-Signature-v3 and
-// X-HubSpot-Request-Timestamp headers of r against body (the raw bytes
-// read from r.Body), the app's client secret and now, using WebhookURL(r)
-// as the signed URI. See ValidateSignatureV3 for the errors.
-func VerifySignatureV3(r *http.Request, body []byte, clientSecret string, now time.Time) error {
-	return ValidateSignatureV3(clientSecret, r.Method, WebhookURL(r), body,
-		r.Header.Get(HeaderRequestTimestamp), r.Header.Get(HeaderSignatureV3), now)
+// forwardedWebhookURL is [WebhookURL] behind a trusted proxy: the scheme
+// and host come from the first X-Forwarded-Proto and X-Forwarded-Host
+// values when present and well-formed, else from WebhookURL's rules.
+func forwardedWebhookURL(r *http.Request) string {
+	scheme, host := "https", r.Host
+	if p := firstForwarded(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+		scheme = p
+	}
+	if h := firstForwarded(r.Header.Get("X-Forwarded-Host")); h != "" && !strings.ContainsAny(h, "/?#@ \\") {
+		host = h
+	}
+	return scheme + "://" + host + r.URL.RequestURI()
+}
+
+// firstForwarded returns the first of a comma-separated header value, the
+// one the proxy nearest the client set.
+func firstForwarded(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.ToLower(strings.TrimSpace(v))
 }
 
 // verifyLegacy checks a v1 or v2 X-HubSpot-Signature.
@@ -135,13 +199,8 @@ func verifyLegacy(r *http.Request, uri string, body []byte, clientSecret string)
 	if sig == "" {
 		return fmt.Errorf("%w: no signature header", ErrInvalidSignature)
 	}
-	var want string
-	switch strings.ToLower(r.Header.Get(HeaderSignatureVersion)) {
-	case "v1", "":
-		want = SignatureV1(clientSecret, body)
-	case "v2":
-		want = SignatureV2(clientSecret, r.Method, uri, body)
-	default:
+	want, ok := legacySignature(r.Header.Get(HeaderSignatureVersion), clientSecret, r.Method, uri, body)
+	if !ok {
 		return fmt.Errorf("%w: unsupported signature version", ErrInvalidSignature)
 	}
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
@@ -275,9 +334,11 @@ type WebhookHandler struct {
 	Now func() time.Time
 	// URL returns the URL HubSpot signed (WebhookURL when nil).
 	URL func(r *http.Request) string
+	// TrustForwardedHeaders reads the signed URL's scheme and host from
+	// X-Forwarded-Proto/Host; see [WebhookVerifyOptions].
+	TrustForwardedHeaders bool
 	// AllowLegacySignatures accepts the v1/v2 X-HubSpot-Signature when no
-	// v3 signature is present. Legacy signatures carry no timestamp, so
-	// replays cannot be detected; leave it off unless you need it.
+	// v3 signature is present; see [WebhookVerifyOptions].
 	AllowLegacySignatures bool
 	// Logger receives one line per rejected request (discarded when nil).
 	Logger *slog.Logger
@@ -286,8 +347,8 @@ type WebhookHandler struct {
 // String describes the handler without its client secret, so %v and %+v
 // of a WebhookHandler never print it.
 func (h WebhookHandler) String() string {
-	return fmt.Sprintf("hubspot.WebhookHandler{ClientSecret: REDACTED, MaxBodyBytes: %d, AllowLegacySignatures: %t}",
-		h.MaxBodyBytes, h.AllowLegacySignatures)
+	return fmt.Sprintf("hubspot.WebhookHandler{ClientSecret: REDACTED, MaxBodyBytes: %d, TrustForwardedHeaders: %t, AllowLegacySignatures: %t}",
+		h.MaxBodyBytes, h.TrustForwardedHeaders, h.AllowLegacySignatures)
 }
 
 // GoString is String for %#v.
@@ -324,20 +385,13 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	now := time.Now()
-	if h.Now != nil {
-		now = h.Now()
-	}
-	uri := WebhookURL(r)
-	if h.URL != nil {
-		uri = h.URL(r)
-	}
-	if r.Header.Get(HeaderSignatureV3) != "" || !h.AllowLegacySignatures {
-		err = ValidateSignatureV3(h.ClientSecret, r.Method, uri, body,
-			r.Header.Get(HeaderRequestTimestamp), r.Header.Get(HeaderSignatureV3), now)
-	} else {
-		err = verifyLegacy(r, uri, body, h.ClientSecret)
-	}
+	err = VerifyWebhook(r, body, WebhookVerifyOptions{
+		ClientSecret:          h.ClientSecret,
+		Now:                   h.Now,
+		URL:                   h.URL,
+		TrustForwardedHeaders: h.TrustForwardedHeaders,
+		AllowLegacySignatures: h.AllowLegacySignatures,
+	})
 	if err != nil {
 		log.WarnContext(ctx, "rejected hubspot webhook", "error", err)
 		http.Error(w, "invalid signature", http.StatusUnauthorized)

@@ -58,7 +58,7 @@ func newHookRequest(body, ts, sig string) *http.Request {
 	return r
 }
 
-func TestVerifySignatureV3(t *testing.T) {
+func TestVerifyWebhook(t *testing.T) {
 	t.Parallel()
 	otherTS := strconv.FormatInt(hookNow.UnixMilli(), 10)
 	tests := []struct {
@@ -87,7 +87,7 @@ func TestVerifySignatureV3(t *testing.T) {
 			if tt.method != "" {
 				r.Method = tt.method
 			}
-			err := hubspot.VerifySignatureV3(r, []byte(tt.body), hookSecret, tt.now)
+			err := hubspot.VerifyWebhook(r, []byte(tt.body), hubspot.WebhookVerifyOptions{ClientSecret: hookSecret, Now: func() time.Time { return tt.now }})
 			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
@@ -96,8 +96,56 @@ func TestVerifySignatureV3(t *testing.T) {
 			}
 		})
 	}
-	if err := hubspot.VerifySignatureV3(newHookRequest(docV1Body, hookTS, hookSig), []byte(docV1Body), "", hookNow); err == nil {
+	if err := hubspot.VerifyWebhook(newHookRequest(docV1Body, hookTS, hookSig), []byte(docV1Body), hubspot.WebhookVerifyOptions{Now: func() time.Time { return hookNow }}); err == nil {
 		t.Error("empty secret accepted")
+	}
+}
+
+// TestVerifyWebhookBehindProxy checks that X-Forwarded-Proto/Host are used
+// for the signed URL only when trusted.
+func TestVerifyWebhookBehindProxy(t *testing.T) {
+	t.Parallel()
+	// The proxy receives https://hooks.example.com/... and forwards it as
+	// http://internal:8080/... with the forwarded headers set.
+	proxied := func(fwdHost, fwdProto string) *http.Request {
+		r := newHookRequest(docV1Body, hookTS, hookSig)
+		r.Host = "internal:8080"
+		if fwdHost != "" {
+			r.Header.Set("X-Forwarded-Host", fwdHost)
+		}
+		if fwdProto != "" {
+			r.Header.Set("X-Forwarded-Proto", fwdProto)
+		}
+		return r
+	}
+	tests := []struct {
+		name    string
+		req     *http.Request
+		trust   bool
+		want    error
+		wantURL string
+	}{
+		{name: "forwarded headers ignored by default", req: proxied("hooks.example.com", "https"), want: hubspot.ErrInvalidSignature},
+		{name: "trusted proxy", req: proxied("hooks.example.com", "https"), trust: true, wantURL: hookURL},
+		{name: "first of several hosts", req: proxied("hooks.example.com, internal:8080", "https,http"), trust: true, wantURL: hookURL},
+		{name: "malformed forwarded host ignored", req: proxied("evil.example/x", ""), trust: true, want: hubspot.ErrInvalidSignature},
+		{name: "forwarded plain http is signed as http", req: proxied("hooks.example.com", "http"), trust: true, want: hubspot.ErrInvalidSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := hubspot.VerifyWebhook(tt.req, []byte(docV1Body), hubspot.WebhookVerifyOptions{
+				ClientSecret: hookSecret, Now: func() time.Time { return hookNow }, TrustForwardedHeaders: tt.trust,
+			})
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if tt.wantURL != "" {
+				if got := hubspot.ForwardedWebhookURL(tt.req); got != strings.Replace(tt.wantURL, "a%40b.com", "a%40b.com", 1) {
+					t.Errorf("ForwardedWebhookURL = %q, want %q", got, tt.wantURL)
+				}
+			}
+		})
 	}
 }
 

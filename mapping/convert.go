@@ -10,9 +10,10 @@ import (
 
 // Result is the outcome of [Set.CardToProperties].
 type Result struct {
-	// Properties are the values to write. A blank card value is left out
-	// (so it never clears the contact) unless its mapping sets ClearOnBlank,
-	// in which case it is "" (which clears the property).
+	// Properties are the card's values. A blank card value is left out
+	// unless its mapping's blank policy is [BlanksAlwaysClear], in which
+	// case it is "" (which clears the property); whether a left-out value
+	// clears a value written before is the engine's value rule.
 	Properties hubspot.PropertyValues `json:"properties"`
 	// Email is the card's e-mail address, normalized. It is filled even when
 	// no mapping writes it, because it is the key contacts are matched on.
@@ -72,7 +73,7 @@ func (e *entry) toHubSpot(card *sansan.BizCard, r *Result) {
 		case EmailInvalid:
 			r.Problems = append(r.Problems, e.problem(CodeInvalidEmail, er.Reason, true))
 		default:
-			if m.ClearOnBlank {
+			if m.BlankPolicy() == BlanksAlwaysClear {
 				r.Properties[m.Property] = ""
 			}
 		}
@@ -87,7 +88,7 @@ func (e *entry) toHubSpot(card *sansan.BizCard, r *Result) {
 		r.Problems = append(r.Problems, e.problem(verr.code, verr.msg, !verr.kept))
 	case v != "":
 		r.Properties[m.Property] = v
-	case m.ClearOnBlank && issues&issueTooLong == 0:
+	case m.BlankPolicy() == BlanksAlwaysClear && issues&issueTooLong == 0:
 		r.Properties[m.Property] = ""
 	}
 }
@@ -202,6 +203,18 @@ func (s *Set) ContactValues(props hubspot.Properties) map[string]string {
 		out[e.m.Property] = e.contactValue(raw)
 	}
 	return out
+}
+
+// ContactValue returns a contact's raw value of property in the canonical
+// form [Set.CardToProperties] writes, for any enabled mapping whatever its
+// direction, so a value read back from HubSpot compares equal to the one
+// written. It returns raw unchanged for a property the Set does not map.
+func (s *Set) ContactValue(property, raw string) string {
+	i := s.index(property)
+	if i < 0 {
+		return raw
+	}
+	return s.entries[i].contactValue(raw)
 }
 
 func (e *entry) contactValue(raw string) string {

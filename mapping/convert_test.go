@@ -207,9 +207,9 @@ func TestCardToProperties(t *testing.T) {
 			card: with(fullCard(), func(c *sansan.BizCard) { c.Email = ptr("taro＠example.con") }),
 			want: mapping.Result{
 				Properties: withProps(func(p hubspot.PropertyValues) { delete(p, "email") }),
-				Email:      mapping.EmailResult{Normalized: "taro@example.con", Status: mapping.EmailInvalid, Reason: `implausible top-level domain "con"`},
+				Email:      mapping.EmailResult{Normalized: "taro@example.con", Status: mapping.EmailInvalid, Reason: `unknown top-level domain "con"`},
 				Problems: []mapping.FieldProblem{{Property: "email", Field: "email", Code: mapping.CodeInvalidEmail,
-					Message: `implausible top-level domain "con"`, Dropped: true}},
+					Message: `unknown top-level domain "con"`, Dropped: true}},
 			},
 		},
 		{

@@ -6,8 +6,8 @@ import "github.com/cardbridge/sansanhubspot/hubspot"
 // documentation's table. Each call returns a fresh Set that the caller may
 // change freely.
 //
-// Every default mapping uses [WinnerSansan], [OverflowTruncate] and no
-// ClearOnBlank. Fields that a card registration (POST /bizCards) can carry
+// Every default mapping uses [WinnerSansan], [OverflowTruncate] and
+// [BlanksClearOwn]. Fields that a card registration (POST /bizCards) can carry
 // flow [Both] ways; the rest (ids, owner, tags) flow [ToHubSpot] only.
 func Default() *Set {
 	both := func(property, source string) Mapping {

@@ -40,14 +40,14 @@
 //
 // The sansan_* properties are custom properties in the "sansan" group.
 // [Set.CustomProperties] and [Set.PropertyGroup] give their definitions so
-// the engine can create them before the first write, and [TagOptions] (with
-// [MergeOptions]) gives the sansan_tags options for the tags being synced.
+// the engine can create them before the first write, and [TagOptions]
+// gives the sansan_tags options for the tags being synced.
 //
 // All default mappings let Sansan win conflicts ([WinnerSansan]) and never
 // let a blank value clear the other side. Other card fields (secondTel,
 // memo, address, street, building, registeredTime, updatedTime, ownerId,
 // ownerName, ownerEmail, entryStatus, tagNames) are available to custom
-// mappings; [FieldNames] lists them all.
+// mappings; [Mapping] lists them all.
 //
 // # Custom mappings
 //
@@ -72,7 +72,7 @@
 //	err := s.Validate(liveProperties) // before any sync runs
 //
 // Each mapping has a [Direction] (to HubSpot, to Sansan, both, none), a
-// conflict [Winner], a ClearOnBlank switch and an [Overflow] policy.
+// conflict [Winner], a [BlankPolicy] and an [Overflow] policy.
 //
 // # Conversions
 //
@@ -112,8 +112,11 @@
 //     ([CodeTooLong]).
 //
 // These repairs are reported as problems with Dropped false: the repaired
-// value is written. A blank value (nil, empty or white space only) is not
-// written at all unless the mapping sets ClearOnBlank.
+// value is written. A blank value (nil, empty or white space only) is left
+// out of the result unless the mapping's blank policy is
+// [BlanksAlwaysClear]; whether a left-out value clears one written before
+// is the sync engine's value rule (a blank clears the sync's own untouched
+// values, never a person's), which [BlanksNeverClear] turns off.
 //
 // Dates are calendar dates: an exchange date of 2024-04-01 is sent as
 // "2024-04-01", never converted through a time zone (midnight in Tokyo is

@@ -122,7 +122,7 @@ func ExampleNormalizeEmail() {
 	// Output:
 	// "taro@example.co.jp" valid
 	// "hanako@example.com" valid
-	// "taro@example.con" invalid: implausible top-level domain "con"
+	// "taro@example.con" invalid: unknown top-level domain "con"
 	// "" missing
 }
 

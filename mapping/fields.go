@@ -32,11 +32,11 @@ type cardField struct {
 	values []string
 }
 
-// FieldNames returns the names a [Mapping] Source can use: the BizCard JSON
+// fieldNames returns the names a [Mapping] Source can use: the BizCard JSON
 // names, plus "owner" ("name (email)"), "ownerId", "ownerName",
 // "ownerEmail", "streetAddress" (street and building, or address) and
 // "tagNames" (names of the public and shared tags, joined by "; ").
-func FieldNames() []string {
+func fieldNames() []string {
 	return []string{
 		"id", "companyId", "personId", "exchangeDate", "registeredTime", "updatedTime",
 		"owner", "ownerId", "ownerName", "ownerEmail",

@@ -88,7 +88,7 @@ func TestFoldWidthMatchesNFKC(t *testing.T) {
 func TestLookupField(t *testing.T) {
 	t.Parallel()
 	var reversible []string
-	for _, name := range FieldNames() {
+	for _, name := range fieldNames() {
 		f, ok := lookupField(name)
 		if !ok || f.name != name || f.get == nil {
 			t.Errorf("lookupField(%q) = %+v, %v", name, f, ok)
@@ -112,8 +112,8 @@ func TestLookupField(t *testing.T) {
 	if _, ok := lookupField("nickname"); ok {
 		t.Error("lookupField found an unknown field")
 	}
-	if names := FieldNames(); len(slices.Compact(slices.Sorted(slices.Values(names)))) != len(names) {
-		t.Error("FieldNames has duplicates")
+	if names := fieldNames(); len(slices.Compact(slices.Sorted(slices.Values(names)))) != len(names) {
+		t.Error("fieldNames has duplicates")
 	}
 }
 

@@ -82,9 +82,8 @@ func (d Direction) FlowsToHubSpot() bool { return d == ToHubSpot || d == Both }
 func (d Direction) FlowsToSansan() bool { return d == ToSansan || d == Both }
 
 // Winner says whose value a two-way field keeps when both sides changed it
-// since the last sync (a true conflict). It never overrides [Direction], and
-// a blank winning value never clears the other side unless the mapping's
-// ClearOnBlank is set.
+// since the last sync (a true conflict). It never overrides [Direction];
+// blanks follow the mapping's [BlankPolicy].
 type Winner int
 
 // Winners. The zero value is WinnerSansan.
@@ -153,6 +152,49 @@ func (w Winner) SansanWins(cardUpdated, contactUpdated time.Time) bool {
 		return !contactUpdated.After(cardUpdated)
 	}
 	return true
+}
+
+// BlankPolicy says when a blank card value clears a contact property that
+// holds a value. The sync engine applies it with the value it last wrote
+// (base), the contact's current value (theirs) and the card's (ours).
+type BlankPolicy int
+
+// Blank policies. The zero value is BlanksClearOwn.
+const (
+	// BlanksClearOwn clears a value the sync itself wrote and nobody changed
+	// since (theirs equals base), and never a value a person or another
+	// tool set, nor one on a contact the sync adopted and never wrote.
+	BlanksClearOwn BlankPolicy = iota
+	// BlanksNeverClear never lets a blank card value clear the property:
+	// the last non-blank value stays, as in HubSpot's own integration.
+	BlanksNeverClear
+	// BlanksAlwaysClear writes "" for a blank card value on every write,
+	// whoever set the contact's value (what ClearOnBlank did).
+	BlanksAlwaysClear
+)
+
+// String returns "clear_own", "never_clear" or "always_clear".
+func (b BlankPolicy) String() string {
+	switch b {
+	case BlanksClearOwn:
+		return "clear_own"
+	case BlanksNeverClear:
+		return "never_clear"
+	case BlanksAlwaysClear:
+		return "always_clear"
+	}
+	return "BlankPolicy(" + strconv.Itoa(int(b)) + ")"
+}
+
+func (b BlankPolicy) valid() bool { return b >= BlanksClearOwn && b <= BlanksAlwaysClear }
+
+// BlankPolicy returns the mapping's effective blank policy: Blanks, or
+// BlanksAlwaysClear when the older ClearOnBlank is set.
+func (m *Mapping) BlankPolicy() BlankPolicy {
+	if m.ClearOnBlank {
+		return BlanksAlwaysClear
+	}
+	return m.Blanks
 }
 
 // Overflow says what happens to a value longer than the limit of the side it
@@ -229,9 +271,11 @@ type Mapping struct {
 	// Property is the HubSpot contact property's internal name, e.g.
 	// "jobtitle". It is required and unique within a Set.
 	Property string
-	// Source is the card field the value comes from, by the name listed in
-	// [FieldNames] (the BizCard JSON name, e.g. "title", or a derived field
-	// such as "streetAddress"). Exactly one of Source and From is set.
+	// Source is the card field the value comes from: a BizCard JSON name
+	// (e.g. "title") or a derived field: "owner" ("name (email)"),
+	// "ownerId", "ownerName", "ownerEmail", "streetAddress" (street and
+	// building, or address) or "tagNames" (names of the public and shared
+	// tags, joined by "; "). Exactly one of Source and From is set.
 	Source string
 	// From computes the value from the card; it returns false when the card
 	// has no value (treated as blank). It must be pure and must not retain
@@ -255,10 +299,13 @@ type Mapping struct {
 	Direction Direction
 	// Winner settles two-way conflicts.
 	Winner Winner
-	// ClearOnBlank lets a blank value clear the other side: a card field
-	// that is nil or blank writes "" (clearing the property), and a blank
-	// contact property counts as a change to propagate. Without it blanks
-	// never clear anything.
+	// Blanks says when a blank card value clears the contact property; the
+	// zero value, [BlanksClearOwn], is the engine's three-way value rule.
+	Blanks BlankPolicy
+	// ClearOnBlank is the older spelling of Blanks: [BlanksAlwaysClear]: a
+	// card field that is nil or blank writes "" (clearing the property),
+	// and a blank contact property counts as a change to propagate. It is
+	// kept for source compatibility and wins over Blanks when set.
 	ClearOnBlank bool
 	// Overflow says what happens to values over HubSpot's length limit.
 	Overflow Overflow
@@ -460,7 +507,7 @@ func compile(m Mapping) (entry, error) {
 	case m.Source != "":
 		var ok bool
 		if f, ok = lookupField(m.Source); !ok {
-			bad(CodeUnknownField, "unknown card field; see FieldNames")
+			bad(CodeUnknownField, "unknown card field; see Mapping.Source")
 		} else {
 			m.Kind = f.kind
 			if f.values != nil {
@@ -476,6 +523,9 @@ func compile(m Mapping) (entry, error) {
 	}
 	if !m.Winner.valid() {
 		bad(CodeInvalidMapping, "invalid winner "+m.Winner.String())
+	}
+	if !m.Blanks.valid() {
+		bad(CodeInvalidMapping, "invalid blank policy "+m.Blanks.String())
 	}
 	if m.Overflow != OverflowTruncate && m.Overflow != OverflowReject {
 		bad(CodeInvalidMapping, "invalid overflow policy "+strconv.Itoa(int(m.Overflow)))

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/cardbridge/sansanhubspot/internal/emaildomain"
 )
 
 // EmailStatus says whether an e-mail address is usable as a HubSpot contact
@@ -70,7 +72,7 @@ type EmailResult struct {
 	// Status says whether the address is valid, invalid or missing.
 	Status EmailStatus `json:"status"`
 	// Reason explains an EmailInvalid status in lower-case words, e.g.
-	// "no @" or "implausible top-level domain \"con\"". It is empty otherwise.
+	// "no @" or "unknown top-level domain \"con\"". It is empty otherwise.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -98,11 +100,13 @@ const (
 // "@"; a dot-atom local part of at most 64 characters (letters, digits and
 // !#$%&'*+/=?^_`{|}~- with no leading, trailing or doubled dot; no quoted
 // strings or comments); a domain of at least two dot-separated labels of
-// letters, digits and inner hyphens (IP literals are refused); and a
-// plausible top-level domain: 2 to 63 letters or an "xn--" A-label, not a
-// reserved name (test, example, invalid, localhost, local) and not a known
-// typo of a real one (con, cmo, ocm, lcom, ...). The whole address is at most
-// 254 characters.
+// letters, digits and inner hyphens (IP literals are refused); and, as
+// HubSpot requires, a registrable name under a real public suffix: the
+// domain must end in an ICANN suffix of the Public Suffix List (as embedded
+// in golang.org/x/net/publicsuffix) with at least one label before it, so
+// typos such as "example.con", reserved names such as "example.test" and a
+// bare suffix such as "co.jp" are refused. The whole address is at most 254
+// characters.
 //
 // A valid result is a fixed point: normalizing Normalized again gives the
 // same valid result.
@@ -222,7 +226,9 @@ func checkDomain(domain string) string {
 			return reason
 		}
 	}
-	return checkTLD(domain[dot+1:])
+	// HubSpot refuses an address whose domain has no real public suffix
+	// (example.con, example.test); the Public Suffix List knows them all.
+	return emaildomain.Check(domain)
 }
 
 func checkLabel(label string) string {
@@ -239,33 +245,6 @@ func checkLabel(label string) string {
 		if !isLowerAlnum(c) && c != '-' {
 			return "invalid character " + quoteByte(c) + " in domain"
 		}
-	}
-	return ""
-}
-
-func checkTLD(tld string) string {
-	if strings.HasPrefix(tld, "xn--") {
-		if len(tld) > 4 {
-			return ""
-		}
-		return "implausible top-level domain " + `"` + tld + `"`
-	}
-	if len(tld) < 2 {
-		return "top-level domain shorter than 2 letters"
-	}
-	for i := 0; i < len(tld); i++ {
-		if tld[i] < 'a' || tld[i] > 'z' {
-			return "top-level domain is not all letters"
-		}
-	}
-	switch tld {
-	case "test", "example", "invalid", "localhost", "local":
-		return "reserved top-level domain " + `"` + tld + `"`
-	case "con", "cmo", "ocm", "vom", "xom", "cpm", "cim", "comm", "coom", "lcom",
-		"nte", "ogr", "orgg":
-		// Typos of com, net and org; none is a delegated TLD. HubSpot
-		// rejects such addresses (e.g. "@example.con") with INVALID_EMAIL.
-		return "implausible top-level domain " + `"` + tld + `"`
 	}
 	return ""
 }

@@ -52,7 +52,7 @@ const (
 	// both or neither of Source and From, an out-of-range enum value, a bad
 	// Definition).
 	CodeInvalidMapping ProblemCode = "invalid_mapping"
-	// CodeUnknownField: Source names no card field (see [FieldNames]).
+	// CodeUnknownField: Source names no card field (see [Mapping].Source).
 	CodeUnknownField ProblemCode = "unknown_field"
 	// CodeNotReversible: the direction flows to Sansan but the value cannot
 	// be written into a card registration.
@@ -83,7 +83,7 @@ const (
 type FieldProblem struct {
 	// Property is the HubSpot property concerned, if any.
 	Property string `json:"property,omitempty"`
-	// Field is the card field concerned (a [FieldNames] name), or "" for a
+	// Field is the card field concerned (a [Mapping].Source name), or "" for a
 	// From mapping or a problem about the whole card.
 	Field string `json:"field,omitempty"`
 	// Code classifies the problem.

@@ -24,7 +24,7 @@ func (s *Set) PropertyGroup() hubspot.PropertyGroup {
 // mapping order: those whose Mapping has a Definition. For the default Set
 // these are the sansan_* properties of the package documentation's table.
 // The "sansan_tags" enumeration is returned without options; add them with
-// [TagOptions] (and [MergeOptions] when it already exists).
+// [TagOptions] (merged into the existing options when it already exists).
 func (s *Set) CustomProperties() []hubspot.Property {
 	var out []hubspot.Property
 	for _, e := range s.entries {
@@ -67,12 +67,12 @@ func TagOptions(tags []sansan.Tag) []hubspot.PropertyOption {
 	return out
 }
 
-// MergeOptions merges wanted options into a property's existing ones and
+// mergeOptions merges wanted options into a property's existing ones and
 // reports whether anything changed. Existing options keep their position,
 // display order and hidden flag, and take the wanted label (a renamed tag);
 // wanted options that are new are appended after the existing ones, in
 // order. Options are never removed, because contacts may still hold them.
-func MergeOptions(existing, wanted []hubspot.PropertyOption) ([]hubspot.PropertyOption, bool) {
+func mergeOptions(existing, wanted []hubspot.PropertyOption) ([]hubspot.PropertyOption, bool) {
 	out := slices.Clone(existing)
 	changed := false
 	next := 0

@@ -3,6 +3,8 @@ package sansan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"mime"
@@ -18,14 +20,10 @@ import (
 // BizCardsService reads and registers business cards.
 type BizCardsService service
 
-// ListBizCardsOptions selects the cards of [BizCardsService.List]: those
-// updated in [UpdatedFrom, UpdatedTo], which are required.
-type ListBizCardsOptions struct {
-	// UpdatedFrom is the start of the update window (required). It is sent
-	// in JST to the second, e.g. 2024-04-01T09:00:00+09:00.
-	UpdatedFrom time.Time
-	// UpdatedTo is the end of the update window (required, after UpdatedFrom).
-	UpdatedTo time.Time
+// CardListOptions are the options card listing and card search share,
+// embedded in [ListBizCardsOptions] and [SearchBizCardsOptions] (the pattern
+// of go-github's ListOptions). All are optional.
+type CardListOptions struct {
 	// Range selects whose cards: the server's default is [RangeMe], only
 	// the key owner's; use [RangeAll] for every card the owner may see.
 	Range Range
@@ -40,12 +38,33 @@ type ListBizCardsOptions struct {
 	OrderBy OrderBy
 	// OrderDirection is the sort direction.
 	OrderDirection OrderDirection
-	// Limit is the page size, at most [MaxLimit]; 0 leaves the server's
-	// default (100).
-	Limit int
-	// NextPageToken continues from a previous page's
-	// [Response.NextPageToken]; empty starts at the first page.
-	NextPageToken string
+
+	// ListOptions is the page size (at most [MaxLimit]) and the token of
+	// the page to continue from.
+	ListOptions
+}
+
+// encode adds the shared options to q.
+func (o *CardListOptions) encode(q url.Values) error {
+	setString(q, "range", o.Range)
+	addAll(q, "entryStatus", o.EntryStatus)
+	setBool(q, "includePastBizCards", o.IncludePastBizCards)
+	setBool(q, "includeTags", o.IncludeTags)
+	setString(q, "orderBy", o.OrderBy)
+	setString(q, "orderDirection", o.OrderDirection)
+	return o.ListOptions.encode(q, MaxLimit)
+}
+
+// ListBizCardsOptions selects the cards of [BizCardsService.List]: those
+// updated in [UpdatedFrom, UpdatedTo], which are required.
+type ListBizCardsOptions struct {
+	// UpdatedFrom is the start of the update window (required). It is sent
+	// in JST to the second, e.g. 2024-04-01T09:00:00+09:00.
+	UpdatedFrom time.Time
+	// UpdatedTo is the end of the update window (required, after UpdatedFrom).
+	UpdatedTo time.Time
+
+	CardListOptions
 }
 
 func (o *ListBizCardsOptions) clone() ListBizCardsOptions {
@@ -70,13 +89,7 @@ func (o *ListBizCardsOptions) values() (url.Values, error) {
 	q := url.Values{}
 	q.Set("updatedFrom", formatQueryTime(o.UpdatedFrom))
 	q.Set("updatedTo", formatQueryTime(o.UpdatedTo))
-	setString(q, "range", o.Range)
-	addAll(q, "entryStatus", o.EntryStatus)
-	setBool(q, "includePastBizCards", o.IncludePastBizCards)
-	setBool(q, "includeTags", o.IncludeTags)
-	setString(q, "orderBy", o.OrderBy)
-	setString(q, "orderDirection", o.OrderDirection)
-	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+	if err := o.CardListOptions.encode(q); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -127,22 +140,8 @@ type SearchBizCardsOptions struct {
 	Mobile string
 	// TagIDs selects cards with any of these tags.
 	TagIDs []string
-	// Range selects whose cards (server default [RangeMe]).
-	Range Range
-	// EntryStatus filters by digitization state.
-	EntryStatus []EntryStatus
-	// IncludePastBizCards also returns older cards of the same person.
-	IncludePastBizCards bool
-	// IncludeTags fills each card's Tags.
-	IncludeTags bool
-	// OrderBy is the sort key ([OrderByRegisteredAt] or [OrderByUpdatedAt]).
-	OrderBy OrderBy
-	// OrderDirection is the sort direction.
-	OrderDirection OrderDirection
-	// Limit is the page size, at most [MaxLimit]; 0 leaves the server's default.
-	Limit int
-	// NextPageToken continues from a previous page.
-	NextPageToken string
+
+	CardListOptions
 }
 
 func (o *SearchBizCardsOptions) clone() SearchBizCardsOptions {
@@ -166,13 +165,7 @@ func (o *SearchBizCardsOptions) values() (url.Values, error) {
 	setString(q, "tel", o.Tel)
 	setString(q, "mobile", o.Mobile)
 	addAll(q, "tagId", o.TagIDs)
-	setString(q, "range", o.Range)
-	addAll(q, "entryStatus", o.EntryStatus)
-	setBool(q, "includePastBizCards", o.IncludePastBizCards)
-	setBool(q, "includeTags", o.IncludeTags)
-	setString(q, "orderBy", o.OrderBy)
-	setString(q, "orderDirection", o.OrderDirection)
-	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+	if err := o.CardListOptions.encode(q); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -202,36 +195,81 @@ func (s *BizCardsService) SearchIter(ctx context.Context, opts *SearchBizCardsOp
 	})
 }
 
-// Get returns the card with the given id. An unknown id is an error matching
-// [ErrNotFound].
+// GetOptions are the options of the single reads [BizCardsService.Get] and
+// [PersonsService.Get]. They are passed variadically so that calls without
+// them stay as they were; at most one is used.
+type GetOptions struct {
+	// IncludeTags fills the card's Tags (includeTags=true; public code
+	// sends it on these reads as on lists).
+	IncludeTags bool
+}
+
+// getQuery encodes the first of opts.
+func getQuery(opts []GetOptions) url.Values {
+	if len(opts) == 0 || !opts[0].IncludeTags {
+		return nil
+	}
+	return url.Values{"includeTags": {"true"}}
+}
+
+// Get returns the card with the given id; with [GetOptions.IncludeTags] its
+// Tags are filled. An unknown id is an error matching [ErrNotFound].
 //
 // Sansan API docs: GET /bizCards/{id}
-func (s *BizCardsService) Get(ctx context.Context, id string) (*BizCard, *Response, error) {
+func (s *BizCardsService) Get(ctx context.Context, id string, opts ...GetOptions) (*BizCard, *Response, error) {
 	path, err := pathFor("bizCards/%s", id)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out item[BizCard]
-	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Out: &out})
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Query: getQuery(opts), Out: &out})
 	if err != nil {
 		return nil, resp, err
 	}
 	return &out.V, resp, nil
 }
 
-// Image returns the image of the card with the given id (JPEG bytes). A
-// successful response that is not an image (for example JSON) is an error.
+// ImageSide selects the side of a card image.
+type ImageSide string
+
+// Image sides.
+const (
+	// SideFront is the front of the card (the server's default).
+	SideFront ImageSide = "front"
+	// SideBack is the back of the card.
+	SideBack ImageSide = "back"
+)
+
+// ImageOptions are the options of [BizCardsService.Image].
+type ImageOptions struct {
+	// Side selects front or back; empty leaves the server's default
+	// (front).
+	Side ImageSide
+}
+
+// Image returns the image of the card with the given id (JPEG bytes), the
+// front unless [ImageOptions.Side] says otherwise (at most one
+// ImageOptions is used). A successful response that is not an image (for
+// example JSON) is an error.
 //
 // Sansan API docs: GET /bizCards/{id}/image
-func (s *BizCardsService) Image(ctx context.Context, id string) ([]byte, *Response, error) {
+func (s *BizCardsService) Image(ctx context.Context, id string, opts ...ImageOptions) ([]byte, *Response, error) {
 	path, err := pathFor("bizCards/%s/image", id)
 	if err != nil {
 		return nil, nil, err
+	}
+	var q url.Values
+	if len(opts) > 0 && opts[0].Side != "" {
+		if opts[0].Side != SideFront && opts[0].Side != SideBack {
+			return nil, nil, invalid("image side %q is neither front nor back", string(opts[0].Side))
+		}
+		q = url.Values{"side": {string(opts[0].Side)}}
 	}
 	var buf bytes.Buffer
 	resp, err := s.client.do(ctx, apiclient.Call{
 		Method: http.MethodGet,
 		Path:   path,
+		Query:  q,
 		Header: http.Header{"Accept": {"image/*"}},
 		Out:    &buf,
 	})
@@ -248,7 +286,7 @@ func (s *BizCardsService) Image(ctx context.Context, id string) ([]byte, *Respon
 }
 
 // Tags returns one page of the tags attached to the card with the given id
-// (opts may be nil).
+// (opts may be nil; its Limit is at most [MaxTagLimit]).
 //
 // Sansan API docs: GET /bizCards/{id}/tags
 func (s *BizCardsService) Tags(ctx context.Context, id string, opts *ListOptions) ([]*Tag, *Response, error) {
@@ -258,7 +296,7 @@ func (s *BizCardsService) Tags(ctx context.Context, id string, opts *ListOptions
 	}
 	q := url.Values{}
 	if opts != nil {
-		if err := setPage(q, opts.Limit, opts.NextPageToken); err != nil {
+		if err := opts.encode(q, MaxTagLimit); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -281,13 +319,33 @@ func (s *BizCardsService) TagsIter(ctx context.Context, id string, opts *ListOpt
 	})
 }
 
-// validate applies the documented limits of POST /bizCards.
+// validate refuses a request that cannot be registered: one without any of
+// CompanyName, LastName and FirstName, more than 15 tag ids, or an empty
+// one. Length limits are not refused (see [RegisterBizCardRequest.Warnings]).
 func (r *RegisterBizCardRequest) validate() error {
 	if r == nil {
 		return invalid("register request is nil")
 	}
 	if runeLen(r.CompanyName) == 0 && runeLen(r.LastName) == 0 && runeLen(r.FirstName) == 0 {
 		return invalid("one of CompanyName, LastName and FirstName is required")
+	}
+	if len(r.TagIDs) > 15 {
+		return invalid("%d tag ids, more than 15", len(r.TagIDs))
+	}
+	if slices.Contains(r.TagIDs, "") {
+		return invalid("empty tag id")
+	}
+	return nil
+}
+
+// Warnings returns the fields of r longer than the limits one public
+// client of POST /bizCards applies (LastName and FirstName 250 characters,
+// PostalCode 10, Memo 2000; the MCP server [S-MCP-TS], the only source).
+// They are warnings, not refusals, until Sansan's own limits are confirmed:
+// [BizCardsService.Register] sends the request anyway and logs them.
+func (r *RegisterBizCardRequest) Warnings() []string {
+	if r == nil {
+		return nil
 	}
 	limits := []struct {
 		name string
@@ -299,25 +357,26 @@ func (r *RegisterBizCardRequest) validate() error {
 		{"PostalCode", r.PostalCode, 10},
 		{"Memo", r.Memo, 2000},
 	}
+	var out []string
 	for _, l := range limits {
 		if n := runeLen(l.v); n > l.max {
-			return invalid("%s has %d characters, more than %d", l.name, n, l.max)
+			out = append(out, fmt.Sprintf("%s has %d characters, more than the %d one public client allows", l.name, n, l.max))
 		}
 	}
-	if len(r.TagIDs) > 15 {
-		return invalid("%d tag ids, more than 15", len(r.TagIDs))
-	}
-	if slices.Contains(r.TagIDs, "") {
-		return invalid("empty tag id")
-	}
-	return nil
+	return out
 }
 
 // Register creates a card from structured data (名刺データ登録API, which does
 // not consume the digitization quota) and returns it as the server reports
-// it. The request is checked against the documented limits before it is
-// sent. It is never retried after a network error or a 5xx, since the card
-// may have been created; 429s, which the server refused, are retried.
+// it. A request without a name or company, or with more than 15 tag ids, is
+// refused before it is sent; fields over the lengths in
+// [RegisterBizCardRequest.Warnings] are sent, with a warning logged. It is
+// never retried after a network error or a 5xx, since the card may have been
+// created; 429s, which the server refused, are retried.
+//
+// A 404 means the API version in use does not offer registration: the
+// error is an [*UnsupportedVersionError] matching [ErrUnsupportedVersion]
+// (see [WithEndpointVersion]), never retried.
 //
 // The response format is not documented: a {"item": card} envelope and a bare
 // card are both accepted, and an empty body returns a nil card with no error.
@@ -329,10 +388,13 @@ func (s *BizCardsService) Register(ctx context.Context, req *RegisterBizCardRequ
 	if err := req.validate(); err != nil {
 		return nil, nil, err
 	}
+	for _, w := range req.Warnings() {
+		s.client.api.Logger().WarnContext(ctx, "sansan: register card: "+w)
+	}
 	var buf bytes.Buffer
 	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodPost, Path: "bizCards", Body: req, Out: &buf})
 	if err != nil {
-		return nil, resp, err
+		return nil, resp, s.client.unsupported(EndpointRegisterBizCard, err)
 	}
 	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return nil, resp, nil
@@ -342,4 +404,34 @@ func (s *BizCardsService) Register(ctx context.Context, req *RegisterBizCardRequ
 		return nil, resp, fmt.Errorf("sansan: POST bizCards: %w", err)
 	}
 	return &out.V, resp, nil
+}
+
+// CheckRegister tells, without registering anything, whether the API
+// version in use offers card registration: it sends POST /bizCards with an
+// empty body, which the endpoint refuses with 400 (no name or company, see
+// [BizCardsService.Register]) when it exists. It returns nil then, an
+// error matching [ErrUnsupportedVersion] on 404, and any other error as is
+// (a 401 for a bad key, say). A sync engine calls it once before it
+// registers cards. Should the endpoint ever accept the empty body (2xx),
+// CheckRegister reports success as well.
+//
+// Sansan API docs: POST /bizCards
+func (s *BizCardsService) CheckRegister(ctx context.Context) (*Response, error) {
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodPost, Path: "bizCards", Body: json.RawMessage(`{}`)})
+	if err != nil && errors.Is(err, ErrBadRequest) {
+		return resp, nil
+	}
+	if err != nil {
+		return resp, s.client.unsupported(EndpointRegisterBizCard, err)
+	}
+	return resp, nil
+}
+
+// unsupported turns a 404 of ep into an *UnsupportedVersionError.
+func (c *Client) unsupported(ep Endpoint, err error) error {
+	var er *ErrorResponse
+	if errors.As(err, &er) && er.StatusCode == http.StatusNotFound {
+		return &UnsupportedVersionError{Endpoint: ep, Version: c.APIVersion(ep), Response: er}
+	}
+	return err
 }

@@ -189,9 +189,13 @@ func TestEndpoints(t *testing.T) {
 			fixture: "bizcards_page1.json",
 			call: func(ctx context.Context, c *Client) (any, *Response, error) {
 				return c.BizCards.Search(ctx, &SearchBizCardsOptions{
-					CompanyName: "株式会社 ITO", Name: "伊藤花子", Email: "a+b@example.jp", Tel: "03-0000", Mobile: "080",
-					TagIDs: []string{"T1", "T2"}, Range: RangeAll, EntryStatus: []EntryStatus{EntryStatusCompleted},
-					IncludeTags: true, OrderBy: OrderByRegisteredAt, OrderDirection: OrderDesc, Limit: 50,
+					CompanyName:     "株式会社 ITO",
+					Name:            "伊藤花子",
+					Email:           "a+b@example.jp",
+					Tel:             "03-0000",
+					Mobile:          "080",
+					TagIDs:          []string{"T1", "T2"},
+					CardListOptions: CardListOptions{Range: RangeAll, EntryStatus: []EntryStatus{EntryStatusCompleted}, IncludeTags: true, OrderBy: OrderByRegisteredAt, OrderDirection: OrderDesc, ListOptions: ListOptions{Limit: 50}},
 				})
 			},
 			want: []*BizCard{wantCard1(), wantCard2()}, more: true, next: "tok+/=p2",
@@ -245,7 +249,10 @@ func TestEndpoints(t *testing.T) {
 			fixture: "tags_page2.json",
 			call: func(ctx context.Context, c *Client) (any, *Response, error) {
 				return c.Tags.List(ctx, &ListTagsOptions{
-					Types: []TagType{TagTypePrivate}, OwnerUserID: "ito", TagName: "展示会", Limit: 100, NextPageToken: "tags-2",
+					Types:       []TagType{TagTypePrivate},
+					OwnerUserID: "ito",
+					TagName:     "展示会",
+					ListOptions: ListOptions{Limit: 100, NextPageToken: "tags-2"},
 				})
 			},
 			want: []*Tag{{ID: "T0000000000000000000000000000003", Name: "セミナー", Type: TagTypeShared, Owner: ito}},
@@ -365,7 +372,7 @@ func TestBadArguments(t *testing.T) {
 	}{
 		{"list nil options", func(ctx context.Context, c *Client) error { _, _, err := c.BizCards.List(ctx, nil); return err }},
 		{"list no window", func(ctx context.Context, c *Client) error {
-			_, _, err := c.BizCards.List(ctx, &ListBizCardsOptions{Range: RangeAll})
+			_, _, err := c.BizCards.List(ctx, &ListBizCardsOptions{CardListOptions: CardListOptions{Range: RangeAll}})
 			return err
 		}},
 		{"list no end", func(ctx context.Context, c *Client) error {
@@ -394,11 +401,19 @@ func TestBadArguments(t *testing.T) {
 			return nil
 		}},
 		{"search negative limit", func(ctx context.Context, c *Client) error {
-			_, _, err := c.BizCards.Search(ctx, &SearchBizCardsOptions{Limit: -1})
+			_, _, err := c.BizCards.Search(ctx, &SearchBizCardsOptions{CardListOptions: CardListOptions{ListOptions: ListOptions{Limit: -1}}})
 			return err
 		}},
 		{"tags limit", func(ctx context.Context, c *Client) error {
-			_, _, err := c.Tags.List(ctx, &ListTagsOptions{Limit: 1000})
+			_, _, err := c.Tags.List(ctx, &ListTagsOptions{ListOptions: ListOptions{Limit: 1000}})
+			return err
+		}},
+		{"tags limit above 100", func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tags.List(ctx, &ListTagsOptions{ListOptions: ListOptions{Limit: MaxTagLimit + 1}})
+			return err
+		}},
+		{"card tags limit above 100", func(ctx context.Context, c *Client) error {
+			_, _, err := c.BizCards.Tags(ctx, "X", &ListOptions{Limit: MaxTagLimit + 1})
 			return err
 		}},
 		{"card tags limit", func(ctx context.Context, c *Client) error {
@@ -561,21 +576,23 @@ func bareItem(t *testing.T, b []byte) []byte {
 func TestRegisterValidation(t *testing.T) {
 	t.Parallel()
 	long := func(n int) *string { return Ptr(strings.Repeat("あ", n)) }
+	// Length limits (one source) are warnings, not refusals.
 	tests := []struct {
-		name string
-		req  RegisterBizCardRequest
-		ok   bool
+		name     string
+		req      RegisterBizCardRequest
+		ok       bool
+		warnings int
 	}{
 		{name: "no name or company", req: RegisterBizCardRequest{Email: Ptr("a@example.jp")}},
 		{name: "empty strings only", req: RegisterBizCardRequest{LastName: Ptr(""), CompanyName: Ptr("")}},
 		{name: "company only", req: RegisterBizCardRequest{CompanyName: Ptr("株式会社 ITO")}, ok: true},
 		{name: "first name only", req: RegisterBizCardRequest{FirstName: Ptr("花子")}, ok: true},
 		{name: "last name 250 kana", req: RegisterBizCardRequest{LastName: long(250)}, ok: true},
-		{name: "last name 251 kana", req: RegisterBizCardRequest{LastName: long(251)}},
-		{name: "first name too long", req: RegisterBizCardRequest{FirstName: long(251)}},
-		{name: "postal code too long", req: RegisterBizCardRequest{LastName: Ptr("a"), PostalCode: Ptr("100-0001-99")}},
+		{name: "last name 251 kana", req: RegisterBizCardRequest{LastName: long(251)}, ok: true, warnings: 1},
+		{name: "first name too long", req: RegisterBizCardRequest{FirstName: long(251)}, ok: true, warnings: 1},
+		{name: "postal code too long", req: RegisterBizCardRequest{LastName: Ptr("a"), PostalCode: Ptr("100-0001-99")}, ok: true, warnings: 1},
 		{name: "memo 2000", req: RegisterBizCardRequest{LastName: Ptr("a"), Memo: long(2000)}, ok: true},
-		{name: "memo 2001", req: RegisterBizCardRequest{LastName: Ptr("a"), Memo: long(2001)}},
+		{name: "memo 2001 and a long name", req: RegisterBizCardRequest{LastName: long(300), Memo: long(2001)}, ok: true, warnings: 2},
 		{name: "16 tags", req: RegisterBizCardRequest{LastName: Ptr("a"), TagIDs: make([]string, 16)}},
 		{name: "empty tag id", req: RegisterBizCardRequest{LastName: Ptr("a"), TagIDs: []string{"T1", ""}}},
 	}
@@ -585,6 +602,9 @@ func TestRegisterValidation(t *testing.T) {
 			err := tt.req.validate()
 			if tt.ok != (err == nil) {
 				t.Errorf("validate() = %v, want ok=%v", err, tt.ok)
+			}
+			if w := tt.req.Warnings(); len(w) != tt.warnings {
+				t.Errorf("Warnings() = %q, want %d", w, tt.warnings)
 			}
 			if err != nil && !errors.Is(err, ErrInvalidArgument) {
 				t.Errorf("err = %v, want ErrInvalidArgument", err)

@@ -44,162 +44,129 @@ const (
 	HeaderAppID = "X-Sansan-App-Id"
 )
 
-// RetryPolicy configures retries. Zero fields take the values of
-// [DefaultRetryPolicy]; set MaxAttempts to 1 to disable retries.
+// RetryPolicy configures retries; it is the same type as
+// hubspot.RetryPolicy. Zero fields take the values of [DefaultRetryPolicy];
+// set MaxAttempts to 1 to disable retries.
 //
 // Network errors and 5xx responses are retried for GET requests only; 429
 // responses are retried for every request, since the server did not act on
 // them. The wait before retry n is a random duration up to
-// min(Max, Initial*Multiplier^(n-1)) ("full jitter"); after a 429 it is at
-// least RateLimitWait, or the Retry-After header if the server ever sends
-// one, because Sansan does not say when the limit resets.
-type RetryPolicy struct {
-	// MaxAttempts is the total number of attempts, the first included.
-	MaxAttempts int
-	// Initial is the backoff ceiling before the first retry.
-	Initial time.Duration
-	// Max caps the backoff ceiling.
-	Max time.Duration
-	// Multiplier grows the ceiling after each retry.
-	Multiplier float64
-	// RateLimitWait is the minimum wait after a 429 response.
-	RateLimitWait time.Duration
-}
+// min(Max, Initial*Multiplier^(n-1)) ("full jitter"). After a 429 it is at
+// least RateLimitWait, doubling with every consecutive 429 up to
+// RateLimitMaxWait, or the retry_after of the 429 body (or a Retry-After
+// header) when longer: Sansan does not say when its limit resets, and its
+// own kintone plugin tells users to wait five minutes after a 429.
+type RetryPolicy = apiclient.RetryPolicy
 
-// DefaultRetryPolicy is used unless [WithRetry] is given: 4 attempts, backoff
-// from 1 s up to 30 s, and at least 30 s after a 429.
+// RetryEvent describes a retry the client is about to wait for; see
+// [WithRetryHook]. It is the same type as hubspot.RetryEvent.
+type RetryEvent = apiclient.RetryEvent
+
+// DefaultRetryPolicy is used for the zero fields of the policy given to
+// [WithRetry]: 4 attempts, backoff from 1 s up to 30 s, and after 429s a
+// wait of 30 s, 1 min, 2 min, 4 min, then 5 min while they persist.
 var DefaultRetryPolicy = RetryPolicy{
-	MaxAttempts:   4,
-	Initial:       time.Second,
-	Max:           30 * time.Second,
-	Multiplier:    2,
-	RateLimitWait: 30 * time.Second,
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
-	if p.MaxAttempts != 0 {
-		d.MaxAttempts = p.MaxAttempts
-	}
-	if p.Initial != 0 {
-		d.Initial = p.Initial
-	}
-	if p.Max != 0 {
-		d.Max = p.Max
-	}
-	if p.Multiplier != 0 {
-		d.Multiplier = p.Multiplier
-	}
-	if p.RateLimitWait != 0 {
-		d.RateLimitWait = p.RateLimitWait
-	}
-	return d
-}
-
-func (p RetryPolicy) validate() error {
-	switch {
-	case p.MaxAttempts < 0:
-		return errors.New("max attempts must not be negative")
-	case p.Initial < 0 || p.Max < 0 || p.RateLimitWait < 0:
-		return errors.New("durations must not be negative")
-	case p.Multiplier < 0 || (p.Multiplier > 0 && p.Multiplier < 1):
-		return errors.New("multiplier must be at least 1")
-	}
-	full := p.withDefaults()
-	if full.Initial > full.Max {
-		return errors.New("initial backoff exceeds max")
-	}
-	return nil
+	MaxAttempts:      4,
+	Initial:          time.Second,
+	Max:              30 * time.Second,
+	Multiplier:       2,
+	RateLimitWait:    30 * time.Second,
+	RateLimitMaxWait: 5 * time.Minute,
 }
 
 // Option configures a [Client]. Options validate their argument; an invalid
-// one makes [NewClient] fail.
+// one makes [NewClient] fail. The options both clients share have the same
+// names and meaning in package hubspot.
 type Option func(*clientOptions) error
 
 type clientOptions struct {
-	baseURL    *url.URL
-	httpClient *http.Client
-	timeout    time.Duration
-	limit      rate.Limit
-	burst      int
-	appID      string
-	retry      RetryPolicy
-	logger     *slog.Logger
-	userAgent  string
-	sleep      func(context.Context, time.Duration) error
-	allowHTTP  bool
+	apiclient.Settings
+	appID    string
+	version  string
+	versions map[Endpoint]string
 }
 
-// WithBaseURL sets the API base, version included, e.g.
-// "https://api.sansan.com/v3.1/". A missing trailing slash is added. Plain
-// http is refused except for loopback hosts, unless [WithInsecureHTTP] is
-// also given.
+// WithBaseURL sets the API base, version included (default
+// [DefaultBaseURL]). A missing trailing slash is added. Plain http is
+// refused except for loopback hosts, unless [WithInsecureBaseURL] is also
+// given.
 func WithBaseURL(rawURL string) Option {
-	return func(o *clientOptions) error {
-		u, err := apiclient.ParseBaseURL(rawURL)
-		if err != nil {
-			return err
-		}
-		o.baseURL = u
-		return nil
-	}
+	return func(o *clientOptions) error { return o.SetBaseURL(rawURL) }
 }
 
-// WithInsecureHTTP allows a plain-http base URL on a non-loopback host, for
-// example a test server inside a private network. The API key then travels
-// unencrypted.
-func WithInsecureHTTP() Option {
-	return func(o *clientOptions) error {
-		o.allowHTTP = true
-		return nil
-	}
+// WithInsecureBaseURL allows a plain-http base URL on a non-loopback host,
+// for example a test server inside a private network. The API key then
+// travels unencrypted.
+func WithInsecureBaseURL() Option {
+	return func(o *clientOptions) error { return o.SetInsecureBaseURL() }
 }
+
+// WithInsecureHTTP is the former name of [WithInsecureBaseURL].
+//
+// Deprecated: use WithInsecureBaseURL, the name both clients share. This
+// alias will be removed in the next release.
+func WithInsecureHTTP() Option { return WithInsecureBaseURL() }
 
 // WithHTTPClient sets the http.Client used to send requests. The client is
 // copied, never modified; the copy refuses redirects to another host so the
-// API key cannot leak. Without this option a client with [DefaultTimeout] is
-// used.
+// API key cannot leak, and a zero Timeout in it becomes [DefaultTimeout].
 func WithHTTPClient(c *http.Client) Option {
-	return func(o *clientOptions) error {
-		if c == nil {
-			return errors.New("sansan: http client must not be nil")
-		}
-		o.httpClient = c
-		return nil
-	}
+	return func(o *clientOptions) error { return o.SetHTTPClient(c) }
 }
 
 // WithTimeout sets the timeout of the client's http.Client (a copy of the
-// one given with [WithHTTPClient], if any).
+// one given with [WithHTTPClient], if any); default [DefaultTimeout].
 func WithTimeout(d time.Duration) Option {
-	return func(o *clientOptions) error {
-		if d <= 0 {
-			return errors.New("sansan: timeout must be positive")
-		}
-		o.timeout = d
-		return nil
-	}
+	return func(o *clientOptions) error { return o.SetTimeout(d) }
 }
 
 // WithRateLimit sets the client-side rate limit: r requests per second with
 // bursts of up to burst requests. The limiter is awaited before every
 // attempt, retries included. WithRateLimit(rate.Inf, 0) disables limiting.
-// See [DefaultRateLimit].
+// See [DefaultRateLimit]. Sansan has no separate search limit, so there is
+// no WithSearchRateLimit here.
 func WithRateLimit(r rate.Limit, burst int) Option {
-	return func(o *clientOptions) error {
-		if r == rate.Inf {
-			o.limit, o.burst = r, max(burst, 0)
-			return nil
-		}
-		if r <= 0 {
-			return errors.New("sansan: rate limit must be positive")
-		}
-		if burst < 1 {
-			return errors.New("sansan: rate limit burst must be at least 1")
-		}
-		o.limit, o.burst = r, burst
-		return nil
-	}
+	return func(o *clientOptions) error { return o.SetRateLimit(r, burst) }
+}
+
+// WithRetry sets the retry policy; its zero fields take the values of
+// [DefaultRetryPolicy]. See [RetryPolicy].
+func WithRetry(p RetryPolicy) Option {
+	return func(o *clientOptions) error { return o.SetRetry(p) }
+}
+
+// WithLogger sets the logger that receives a debug line per attempt and a
+// warning per retry. By default nothing is logged. The API key is scrubbed
+// from every record, should it ever appear in an error message.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *clientOptions) error { return o.SetLogger(l) }
+}
+
+// WithUserAgent sets the User-Agent header (default [DefaultUserAgent]).
+func WithUserAgent(ua string) Option {
+	return func(o *clientOptions) error { return o.SetUserAgent(ua) }
+}
+
+// WithSleep replaces the function that waits between attempts. It must
+// return ctx.Err() when ctx ends first. Tests use it to retry without
+// waiting; the default waits on a timer.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *clientOptions) error { return o.SetSleep(sleep) }
+}
+
+// ContextWithRetryHook returns a context that makes every call made with
+// it report each retry wait to hook, as [WithRetryHook] does for all calls:
+// a sync engine given a *Client it did not build uses it to report the
+// waits of 429s (30 s up to 5 min) per pass.
+func ContextWithRetryHook(ctx context.Context, hook func(ctx context.Context, ev RetryEvent)) context.Context {
+	return apiclient.ContextWithRetryHook(ctx, hook)
+}
+
+// WithRetryHook makes the client call hook before every wait for a retry,
+// with the attempt, the wait and, for 429s, how many came in a row: a sync
+// engine uses it to report rate-limit pauses.
+func WithRetryHook(hook func(ctx context.Context, ev RetryEvent)) Option {
+	return func(o *clientOptions) error { return o.SetRetryHook(hook) }
 }
 
 // WithAppID sets the application id sent in X-Sansan-App-Id, needed only by
@@ -215,63 +182,18 @@ func WithAppID(id string) Option {
 	}
 }
 
-// WithRetry sets the retry policy. See [RetryPolicy] and [DefaultRetryPolicy].
-func WithRetry(p RetryPolicy) Option {
-	return func(o *clientOptions) error {
-		if err := p.validate(); err != nil {
-			return fmt.Errorf("sansan: retry policy: %w", err)
-		}
-		o.retry = p
-		return nil
-	}
-}
-
-// WithLogger sets the logger that receives a debug line per attempt and a
-// warning per retry. By default nothing is logged. The API key is redacted
-// from every record, should it ever appear in an error message.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *clientOptions) error {
-		if l == nil {
-			return errors.New("sansan: logger must not be nil")
-		}
-		o.logger = l
-		return nil
-	}
-}
-
-// WithUserAgent sets the User-Agent header (default [DefaultUserAgent]).
-func WithUserAgent(ua string) Option {
-	return func(o *clientOptions) error {
-		if ua == "" || strings.ContainsAny(ua, "\r\n\x00") {
-			return errors.New("sansan: user agent must be non-empty and on one line")
-		}
-		o.userAgent = ua
-		return nil
-	}
-}
-
-// WithSleep replaces the function that waits between attempts. It must
-// return ctx.Err() when ctx ends first. Tests use it to retry without
-// waiting; the default waits on a timer.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(o *clientOptions) error {
-		if sleep == nil {
-			return errors.New("sansan: sleep function must not be nil")
-		}
-		o.sleep = sleep
-		return nil
-	}
-}
-
 // Client is a Sansan Open API client for one API key. It is safe for
 // concurrent use; create one per key and share it, so that its rate limiter
 // sees every request made with that key.
 type Client struct {
+	// api holds the API key only in closures and its scrubber, so
+	// printing a Client with %+v cannot reveal it.
 	api     *apiclient.Client
 	baseURL *url.URL
-	// redact scrubs the API key from errors. The key lives only in
-	// closures, so printing a Client with %+v cannot reveal it.
-	redact func(error) error
+	// bases holds the base URL of the endpoint families whose API version
+	// differs from the base URL's (version).
+	bases    map[Endpoint]*url.URL
+	versions map[Endpoint]string
 
 	common service
 
@@ -296,79 +218,44 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err := validateAPIKey(apiKey); err != nil {
 		return nil, err
 	}
-	o := clientOptions{
-		limit:     DefaultRateLimit,
-		burst:     DefaultBurst,
-		userAgent: DefaultUserAgent,
-	}
+	o := clientOptions{Settings: apiclient.Settings{
+		Service:          "sansan",
+		DefaultBaseURL:   DefaultBaseURL,
+		DefaultTimeout:   DefaultTimeout,
+		DefaultLimit:     DefaultRateLimit,
+		DefaultBurst:     DefaultBurst,
+		DefaultRetry:     DefaultRetryPolicy,
+		DefaultUserAgent: DefaultUserAgent,
+	}}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&o); err != nil {
-			return nil, redactError(err, apiKey)
-		}
-	}
-	if o.baseURL == nil {
-		u, err := apiclient.ParseBaseURL(DefaultBaseURL)
-		if err != nil {
 			return nil, err
 		}
-		o.baseURL = u
-	}
-	if o.baseURL.Scheme == "http" && !o.allowHTTP && !apiclient.IsLoopback(o.baseURL) {
-		return nil, fmt.Errorf("sansan: refusing plain-http base url %q: use https (or WithInsecureHTTP)", o.baseURL.Redacted())
-	}
-
-	hc := &http.Client{Timeout: DefaultTimeout}
-	if o.httpClient != nil {
-		cp := *o.httpClient
-		hc = &cp
-	}
-	if o.timeout > 0 {
-		hc.Timeout = o.timeout
-	}
-	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect)
-
-	var limiter *rate.Limiter
-	if o.limit != rate.Inf {
-		limiter = rate.NewLimiter(o.limit, o.burst)
-	}
-	retry := o.retry.withDefaults()
-	logger := o.logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	} else {
-		logger = slog.New(&redactHandler{h: logger.Handler(), secret: apiKey})
 	}
 	appID := o.appID
-	api, err := apiclient.New(apiclient.Config{
-		BaseURL:    o.baseURL,
-		HTTPClient: hc,
-		Limiter:    limiter,
-		Retry: apiclient.RetryPolicy{
-			MaxAttempts: retry.MaxAttempts,
-			Initial:     retry.Initial,
-			Max:         retry.Max,
-			Multiplier:  retry.Multiplier,
-		},
-		Classify:      classify(retry.RateLimitWait),
-		CheckResponse: checkResponse(apiKey),
-		Auth: func(_ context.Context, req *http.Request) error {
+	api, err := o.Build(apiclient.Config{
+		Classify:      classify,
+		CheckResponse: checkResponse,
+		Secrets:       []string{apiKey},
+		Auth: func(_ context.Context, req *http.Request) ([]string, error) {
 			req.Header.Set(HeaderAPIKey, apiKey)
 			if appID != "" {
 				req.Header.Set(HeaderAppID, appID)
 			}
-			return nil
+			return nil, nil
 		},
-		Logger:    logger,
-		UserAgent: o.userAgent,
-		Sleep:     o.sleep,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sansan: %w", err)
+		return nil, err
 	}
-	c := &Client{api: api, baseURL: o.baseURL, redact: func(err error) error { return redactError(err, apiKey) }}
+	c := &Client{api: api, baseURL: api.BaseURL()}
+	c.bases, c.versions, err = versionedBases(c.baseURL, o.version, o.versions)
+	if err != nil {
+		return nil, err
+	}
 	c.common.client = c
 	c.BizCards = (*BizCardsService)(&c.common)
 	c.Persons = (*PersonsService)(&c.common)
@@ -405,25 +292,6 @@ func isAlnum(s string) bool {
 	return true
 }
 
-// sameHostRedirects wraps next (nil = the default policy) so that redirects
-// to another host or from https to http are refused: Go forwards custom
-// headers such as X-Sansan-Api-Key on redirects.
-func sameHostRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		first := via[0].URL
-		if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
-			return fmt.Errorf("sansan: refusing redirect from %s to another host or scheme", first.Host)
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("sansan: stopped after 10 redirects")
-		}
-		return nil
-	}
-}
-
 // BaseURL returns a copy of the client's base URL.
 func (c *Client) BaseURL() *url.URL {
 	u := *c.baseURL
@@ -433,6 +301,11 @@ func (c *Client) BaseURL() *url.URL {
 // Requests returns how many HTTP requests (attempts, retries included) the
 // client has sent since it was created.
 func (c *Client) Requests() int64 { return c.api.Requests() }
+
+// RateLimit returns the proactive limit of the client's calls in requests
+// per second, as set by [WithRateLimit] (rate.Inf when disabled). The sync
+// engine sizes its concurrent listings from it.
+func (c *Client) RateLimit() rate.Limit { return c.api.RateLimit() }
 
 // Response wraps the last *http.Response of a call (its body is already
 // read and closed) with the paging state of list responses.
@@ -456,42 +329,42 @@ func newResponse(r *http.Response) *Response {
 // do sends call and returns the response, with errors annotated and
 // scrubbed of the API key.
 func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error) {
+	ep := endpointOf(call.Method, call.Path)
+	base := c.baseURL
+	if b := c.bases[ep]; b != nil {
+		call.Base, base = b, b
+	}
 	hr, err := c.api.Do(ctx, call)
-	scrubRequests(hr)
 	resp := newResponse(hr)
 	if err != nil {
 		var er *ErrorResponse
 		if errors.As(err, &er) {
 			er.Method = call.Method
-			if u, perr := c.baseURL.Parse(call.Path); perr == nil {
+			if u, perr := base.Parse(call.Path); perr == nil {
 				er.URL = u.String()
 			}
 		}
-		return resp, c.redact(err)
+		return resp, err
 	}
 	return resp, nil
 }
 
-// scrubRequests replaces the requests reachable from resp (the last one
-// and those of any redirects) with copies without the API key header, so a
-// caller that logs resp.Request.Header cannot leak it.
-func scrubRequests(resp *http.Response) {
-	for i := 0; resp != nil && resp.Request != nil && i < 20; i++ {
-		r := resp.Request.Clone(resp.Request.Context())
-		r.Header.Del(HeaderAPIKey)
-		resp.Request = r
-		resp = r.Response
-	}
-}
+// APIVersion returns the API version the client sends requests of an
+// endpoint family to, e.g. "v3.2" ("" when the base URL has no version
+// segment).
+func (c *Client) APIVersion(ep Endpoint) string { return c.versions[ep] }
 
-// classify is apiclient's default policy with Sansan's long wait after 429,
-// whose responses carry no Retry-After.
-func classify(rateLimitWait time.Duration) apiclient.Classifier {
-	return func(resp *http.Response, err error, idempotent bool) apiclient.Decision {
-		d := apiclient.DefaultClassify(resp, err, idempotent)
-		if resp != nil && resp.StatusCode == http.StatusTooManyRequests && d.Retry {
-			d.After = max(d.After, rateLimitWait)
+// classify is apiclient's default policy; the growing wait after
+// consecutive 429s comes from RetryPolicy.RateLimitWait. A 429 body's
+// retry_after (seconds), which one public client reads, is honoured when it
+// asks for longer.
+func classify(resp *http.Response, err error, idempotent bool) apiclient.Decision {
+	d := apiclient.DefaultClassify(resp, err, idempotent)
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests && d.Retry {
+		var er *ErrorResponse
+		if errors.As(err, &er) && er.RetryAfter > 0 {
+			d.After = max(d.After, er.RetryAfter)
 		}
-		return d
 	}
+	return d
 }

@@ -38,7 +38,8 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "plain http refused", key: testKey, opts: []Option{WithBaseURL("http://api.sansan.com/v3.2/")}, wantErr: "plain-http"},
 		{name: "plain http loopback", key: testKey, opts: []Option{WithBaseURL("http://127.0.0.1:8080/v3.2/")}},
 		{name: "plain http localhost", key: testKey, opts: []Option{WithBaseURL("http://localhost/v3.2/")}},
-		{name: "plain http allowed", key: testKey, opts: []Option{WithInsecureHTTP(), WithBaseURL("http://sansan.internal/v3.2/")}},
+		{name: "plain http allowed", key: testKey, opts: []Option{WithInsecureBaseURL(), WithBaseURL("http://sansan.internal/v3.2/")}},
+		{name: "plain http allowed by the deprecated alias", key: testKey, opts: []Option{WithInsecureHTTP(), WithBaseURL("http://sansan.internal/v3.2/")}},
 		{name: "nil http client", key: testKey, opts: []Option{WithHTTPClient(nil)}, wantErr: "http client"},
 		{name: "http client", key: testKey, opts: []Option{WithHTTPClient(&http.Client{Transport: mt})}},
 		{name: "zero timeout", key: testKey, opts: []Option{WithTimeout(0)}, wantErr: "timeout"},
@@ -138,9 +139,13 @@ func TestRedirectToOtherHost(t *testing.T) {
 		t.Errorf("redirect followed; key header = %q", req.Header.Get(HeaderAPIKey))
 		return httpmock.NewStringResponse(200, `{}`), nil
 	})
-	_, _, err := c.Users.Me(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "refusing redirect") {
-		t.Fatalf("err = %v, want a refused redirect", err)
+	_, resp, err := c.Users.Me(t.Context())
+	var er *ErrorResponse
+	if !errors.As(err, &er) || er.StatusCode != http.StatusFound {
+		t.Fatalf("err = %v, want the 302 returned as an *ErrorResponse", err)
+	}
+	if resp == nil || resp.StatusCode != http.StatusFound {
+		t.Errorf("resp = %v, want the unfollowed 302", resp)
 	}
 }
 
@@ -197,7 +202,12 @@ func TestRetries(t *testing.T) {
 			name:   "429 until attempts run out",
 			method: "GET", responses: []httpmock.Responder{httpmock.NewStringResponder(429, `{"message":"slow down"}`)},
 			wantCalls: 4, wantErr: ErrRateLimited, wantMsg: "429 Too Many Requests: slow down",
-			minWaits: []time.Duration{30 * time.Second, 30 * time.Second, 30 * time.Second},
+			minWaits: []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute},
+		},
+		{
+			name:   "429 with retry_after in the body waits at least that long",
+			method: "GET", responses: []httpmock.Responder{httpmock.NewStringResponder(429, `{"message":"slow down","retry_after":90}`), httpmock.NewBytesResponder(200, ok)},
+			wantCalls: 2, minWaits: []time.Duration{90 * time.Second},
 		},
 		{
 			name:   "500 then 200",
@@ -302,7 +312,7 @@ func TestRetries(t *testing.T) {
 			if len(waits) != len(tt.minWaits) {
 				t.Fatalf("waits = %v, want %d of them", waits, len(tt.minWaits))
 			}
-			policy := tt.policy.withDefaults()
+			policy := tt.policy.WithDefaults(DefaultRetryPolicy)
 			for i, w := range waits {
 				if w < tt.minWaits[i] || w > max(policy.Max, tt.minWaits[i]) {
 					t.Errorf("wait %d = %v, want within [%v, %v]", i, w, tt.minWaits[i], max(policy.Max, tt.minWaits[i]))
@@ -443,21 +453,30 @@ func TestParseErrorBody(t *testing.T) {
 		body      string
 		wantMsg   string
 		wantCodes []string
+		wantAfter time.Duration
 	}{
-		{`{"statusCode":400,"message":"m","error":[{"code":"A"},{"code":"B"}]}`, "m", []string{"A", "B"}},
-		{`{"message":"m","error":{"code":"A"}}`, "m", []string{"A"}},
-		{`{"error":"invalid_key"}`, "", []string{"invalid_key"}},
-		{`{"error":[{"code":42,"message":"from item"}]}`, "from item", []string{"42"}},
-		{`{"message":null,"error":null}`, "", nil},
-		{`{"message":7,"error":[{"code":"A"}]}`, "", []string{"A"}},
-		{`not json`, "", nil},
-		{``, "", nil},
-		{`[]`, "", nil},
+		{`{"statusCode":400,"message":"m","error":[{"code":"A"},{"code":"B"}]}`, "m", []string{"A", "B"}, 0},
+		{`{"message":"m","error":{"code":"A"}}`, "m", []string{"A"}, 0},
+		{`{"error":"invalid_key"}`, "", []string{"invalid_key"}, 0},
+		{`{"error":[{"code":42,"message":"from item"}]}`, "from item", []string{"42"}, 0},
+		{`{"message":null,"error":null}`, "", nil, 0},
+		{`{"message":7,"error":[{"code":"A"}]}`, "", []string{"A"}, 0},
+		{`not json`, "", nil, 0},
+		{``, "", nil, 0},
+		{`[]`, "", nil, 0},
+		{`{"statusCode":429,"message":"Too Many Requests","retry_after":42}`, "Too Many Requests", nil, 42 * time.Second},
+		{`{"retry_after":"1.5"}`, "", nil, 1500 * time.Millisecond},
+		{`{"retry_after":-3}`, "", nil, 0},
+		{`{"retry_after":1e300}`, "", nil, time.Hour},
+		{`{"retry_after":{"s":1}}`, "", nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
 			t.Parallel()
-			msg, codes := parseErrorBody([]byte(tt.body))
+			msg, codes, after := parseErrorBody([]byte(tt.body))
+			if after != tt.wantAfter {
+				t.Errorf("retry after = %v, want %v", after, tt.wantAfter)
+			}
 			if msg != tt.wantMsg {
 				t.Errorf("message = %q, want %q", msg, tt.wantMsg)
 			}

@@ -8,10 +8,12 @@
 //	me, _, err := c.Users.Me(ctx)                        // GET /me
 //	for card, err := range c.BizCards.ListIter(ctx, &sansan.ListBizCardsOptions{
 //		UpdatedFrom: since, UpdatedTo: time.Now(),
-//		Range:       sansan.RangeAll,                       // default is only the key owner's cards
-//		EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
-//		IncludeTags: true,
-//		Limit:       sansan.MaxLimit,
+//		CardListOptions: sansan.CardListOptions{
+//			Range:       sansan.RangeAll, // default is only the key owner's cards
+//			EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
+//			IncludeTags: true,
+//			ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit},
+//		},
 //	}) {
 //		if err != nil { ... }
 //		fmt.Println(card.ID, sansan.Deref(card.CompanyName))
@@ -29,7 +31,49 @@
 // ignored and [BizCard.Raw] keeps each card's JSON for fields added later.
 //
 // The API version is part of the base URL ([DefaultBaseURL] is v3.2); pin
-// another with [WithBaseURL].
+// another with [WithBaseURL] or [WithAPIVersion], and one per endpoint
+// family with [WithEndpointVersion].
+//
+// # What is known, and on what evidence
+//
+// Sansan publishes little, so some defaults rest on public code that calls
+// the API rather than on documentation:
+//
+//   - Versions: old versions stay reachable, but an endpoint can be missing
+//     from a version (404). Card list, search and reads, persons, tags and
+//     /me are seen on v3.1 and v3.2 in several projects, so every family
+//     defaults to the base URL's v3.2. Card registration (POST /bizCards)
+//     is sent to v3.2 too, but that is unproven: the only public code that
+//     registers cards uses /v6.0/bizCards. A 404 on registration is an
+//     [*UnsupportedVersionError] ([ErrUnsupportedVersion], never retried,
+//     never skipped), and [BizCardsService.CheckRegister] finds out before
+//     anything is written; WithEndpointVersion(EndpointRegisterBizCard,
+//     "v6.0") is then the fix the evidence points to.
+//   - Registration length limits (names 250, postal code 10, memo 2000)
+//     come from one client only: they are warnings
+//     ([RegisterBizCardRequest.Warnings], logged), not refusals.
+//   - Page sizes: cards up to 300 ([MaxLimit], several sources); tags 100
+//     ([MaxTagLimit]): the public code caps tags at 100, the evidence for
+//     300 is older.
+//   - 429: no Retry-After header. One public client reads a retry_after
+//     field in the body, which is honoured; Sansan's kintone plugin tells
+//     users to wait five minutes, hence the growing wait (see below).
+//   - nextPageToken lifetime is not documented. A token the server refuses
+//     (400 or 404 when sent) is reported as [ErrPageTokenExpired], so a
+//     caller resuming from a stored token can restart that window from its
+//     checkpoint instead of failing.
+//
+// # Options
+//
+// [NewClient] takes the options package hubspot has too, with the same
+// names, validation and defaults (both are built from one kit):
+// [WithBaseURL], [WithInsecureBaseURL] (plain http on a non-loopback host;
+// WithInsecureHTTP is its deprecated former name), [WithHTTPClient] (copied,
+// never modified; a zero Timeout becomes [DefaultTimeout]), [WithTimeout],
+// [WithRateLimit], [WithRetry] (zero fields of the [RetryPolicy] mean the
+// default), [WithLogger], [WithUserAgent], [WithSleep] and
+// [WithRetryHook]. Sansan has no separate search limit, so there is no
+// WithSearchRateLimit. [WithAppID] is Sansan's own.
 //
 // # Authentication
 //
@@ -53,7 +97,9 @@
 // methods ([BizCardsService.ListIter] and friends) return an
 // iter.Seq2[*T, error] that requests pages lazily, stops requesting when the
 // loop breaks, and yields at most one error, after which it ends. Cards are
-// paged 300 at a time at most ([MaxLimit]).
+// paged 300 at a time at most ([MaxLimit]), tags 100 ([MaxTagLimit]). The
+// options of the filtered lists embed [CardListOptions] or [ListOptions],
+// as go-github's options embed its ListOptions.
 //
 // # Rate limits and retries
 //
@@ -64,9 +110,14 @@
 // attempt, retries included; change it with [WithRateLimit].
 //
 // Failed attempts are retried per [RetryPolicy] ([DefaultRetryPolicy]: 4
-// attempts) with full-jitter exponential backoff. A 429 waits at least
+// attempts) with full-jitter exponential backoff. A single 429 waits
 // RetryPolicy.RateLimitWait (30 s by default) because the server does not
-// say when the limit resets; network errors and 5xx responses are retried
+// say when the limit resets; consecutive 429s wait twice as long each time
+// up to RetryPolicy.RateLimitMaxWait (5 min: Sansan's own kintone plugin
+// tells users to wait five minutes after a 429), and a retry_after field in
+// the 429 body (read by one public client; not documented) is honoured when
+// longer. [WithRetryHook] reports every wait, e.g. to a sync report.
+// Network errors and 5xx responses are retried
 // for GET requests only, so POST /bizCards is never replayed after the
 // server may have acted on it. Other 4xx responses are final. A cancelled
 // context ends the wait at once with ctx.Err().

@@ -1,14 +1,12 @@
 package sansan
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Sentinel errors matched by [ErrorResponse] through errors.Is, by HTTP
@@ -27,9 +25,6 @@ var (
 // ErrInvalidArgument reports a request the client refuses to send, such as
 // a missing required option or an empty id.
 var ErrInvalidArgument = errors.New("sansan: invalid argument")
-
-// redacted replaces the API key wherever it might appear.
-const redacted = "[REDACTED]"
 
 // ErrorResponse is the error for every non-2xx response. Sansan's error body
 // {"statusCode": 400, "message": "…", "error": [{"code": "…"}]} is decoded
@@ -54,7 +49,11 @@ type ErrorResponse struct {
 	Message string
 	// Codes are the error codes from the body's "error" array, if any.
 	Codes []string
-	// Body is the raw response body, capped at 64 KiB.
+	// RetryAfter is the wait a 429 body asks for in its retry_after field
+	// (seconds), zero when absent.
+	RetryAfter time.Duration
+	// Body is the raw response body, capped at 64 KiB, with the API key
+	// scrubbed.
 	Body []byte
 }
 
@@ -100,16 +99,43 @@ func (e *ErrorResponse) Unwrap() error {
 // wireError is the documented error body. Each part is decoded on its own so
 // that one odd field does not lose the others.
 type wireError struct {
-	Message json.RawMessage `json:"message"`
-	Error   json.RawMessage `json:"error"`
+	Message    json.RawMessage `json:"message"`
+	Error      json.RawMessage `json:"error"`
+	RetryAfter json.RawMessage `json:"retry_after"`
 }
 
-// parseErrorBody extracts the message and codes of an error body.
-func parseErrorBody(body []byte) (msg string, codes []string) {
+// maxBodyRetryAfter caps a retry_after read from a body.
+const maxBodyRetryAfter = time.Hour
+
+// parseRetryAfter reads retry_after as seconds, given as a JSON number or a
+// numeric string; anything else, negative or absurd, is 0.
+func parseRetryAfter(raw json.RawMessage) time.Duration {
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0
+		}
+		n = json.Number(strings.TrimSpace(s))
+	}
+	f, err := n.Float64()
+	if err != nil || !(f > 0) {
+		return 0
+	}
+	if f > maxBodyRetryAfter.Seconds() {
+		return maxBodyRetryAfter
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// parseErrorBody extracts the message, codes and retry_after of an error
+// body.
+func parseErrorBody(body []byte) (msg string, codes []string, retryAfter time.Duration) {
 	var w wireError
 	if json.Unmarshal(body, &w) != nil {
-		return "", nil
+		return "", nil, 0
 	}
+	retryAfter = parseRetryAfter(w.RetryAfter)
 	_ = json.Unmarshal(w.Message, &msg)
 	type item struct {
 		Code    json.RawMessage `json:"code"`
@@ -144,99 +170,20 @@ func parseErrorBody(body []byte) (msg string, codes []string) {
 			msg = it.Message
 		}
 	}
-	return msg, codes
+	return msg, codes, retryAfter
 }
 
-// checkResponse builds the *ErrorResponse of a non-2xx response. The key is
-// scrubbed from the body in case a proxy echoes request headers.
-func checkResponse(apiKey string) func(*http.Response, []byte) error {
-	return func(resp *http.Response, body []byte) error {
-		body = bytes.ReplaceAll(body, []byte(apiKey), []byte(redacted))
-		msg, codes := parseErrorBody(body)
-		return &ErrorResponse{
-			Response:   resp,
-			StatusCode: resp.StatusCode,
-			Message:    msg,
-			Codes:      codes,
-			Body:       body,
-		}
+// checkResponse builds the *ErrorResponse of a non-2xx response. The body
+// arrives with the API key already scrubbed, in case a proxy echoes request
+// headers.
+func checkResponse(resp *http.Response, body []byte) error {
+	msg, codes, retryAfter := parseErrorBody(body)
+	return &ErrorResponse{
+		Response:   resp,
+		StatusCode: resp.StatusCode,
+		Message:    msg,
+		Codes:      codes,
+		RetryAfter: retryAfter,
+		Body:       body,
 	}
-}
-
-// redactedError hides a secret that appeared in err's message. It still
-// unwraps to err, so errors.Is and errors.As keep working.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactError returns err unchanged unless its message contains secret.
-func redactError(err error, secret string) error {
-	if err == nil || secret == "" {
-		return err
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, secret) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(msg, secret, redacted), err: err}
-}
-
-// redactHandler is a slog.Handler that replaces secret in the message and
-// in every string-valued attribute before passing records on.
-type redactHandler struct {
-	h      slog.Handler
-	secret string
-}
-
-func (r *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return r.h.Enabled(ctx, l)
-}
-
-func (r *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
-	out := slog.NewRecord(rec.Time, rec.Level, r.str(rec.Message), rec.PC)
-	rec.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(r.attr(a))
-		return true
-	})
-	return r.h.Handle(ctx, out)
-}
-
-func (r *redactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	clean := make([]slog.Attr, len(attrs))
-	for i, a := range attrs {
-		clean[i] = r.attr(a)
-	}
-	return &redactHandler{h: r.h.WithAttrs(clean), secret: r.secret}
-}
-
-func (r *redactHandler) WithGroup(name string) slog.Handler {
-	return &redactHandler{h: r.h.WithGroup(name), secret: r.secret}
-}
-
-func (r *redactHandler) str(s string) string {
-	return strings.ReplaceAll(s, r.secret, redacted)
-}
-
-func (r *redactHandler) attr(a slog.Attr) slog.Attr {
-	v := a.Value.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		return slog.String(a.Key, r.str(v.String()))
-	case slog.KindGroup:
-		g := v.Group()
-		clean := make([]any, len(g))
-		for i, ga := range g {
-			clean[i] = r.attr(ga)
-		}
-		return slog.Group(a.Key, clean...)
-	case slog.KindAny:
-		if s := fmt.Sprint(v.Any()); strings.Contains(s, r.secret) {
-			return slog.String(a.Key, r.str(s))
-		}
-	}
-	return slog.Attr{Key: a.Key, Value: v}
 }

@@ -92,9 +92,11 @@ func ExampleBizCardsService_ListIter() {
 	opts := &sansan.ListBizCardsOptions{
 		UpdatedFrom: time.Date(2024, 4, 1, 0, 0, 0, 0, jst),
 		UpdatedTo:   time.Date(2024, 4, 4, 0, 0, 0, 0, jst),
-		Range:       sansan.RangeAll, // the default covers only the key owner's cards
-		IncludeTags: true,
-		Limit:       sansan.MaxLimit,
+		CardListOptions: sansan.CardListOptions{
+			Range:       sansan.RangeAll, // the default covers only the key owner's cards
+			IncludeTags: true,
+			ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit},
+		},
 	}
 	for card, err := range c.BizCards.ListIter(context.Background(), opts) {
 		if err != nil {
@@ -117,9 +119,11 @@ func ExampleBizCardsService_List() {
 	opts := &sansan.ListBizCardsOptions{
 		UpdatedFrom: time.Date(2024, 4, 1, 0, 0, 0, 0, sansan.JST),
 		UpdatedTo:   time.Date(2024, 4, 4, 0, 0, 0, 0, sansan.JST),
-		Range:       sansan.RangeAll,
-		EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
-		Limit:       sansan.MaxLimit,
+		CardListOptions: sansan.CardListOptions{
+			Range:       sansan.RangeAll,
+			EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
+			ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit},
+		},
 	}
 	for {
 		cards, resp, err := c.BizCards.List(context.Background(), opts)
@@ -140,8 +144,8 @@ func ExampleBizCardsService_List() {
 func ExampleBizCardsService_Search() {
 	c := exampleClient()
 	cards, _, err := c.BizCards.Search(context.Background(), &sansan.SearchBizCardsOptions{
-		Email: "jiro@example.jp",
-		Range: sansan.RangeAll,
+		Email:           "jiro@example.jp",
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll},
 	})
 	if err != nil {
 		log.Fatal(err)

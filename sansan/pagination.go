@@ -18,13 +18,31 @@ import (
 // MaxLimit is the largest page size the API accepts for cards.
 const MaxLimit = 300
 
-// ListOptions pages through a list that has no other filters.
+// MaxTagLimit is the largest page size sent for tag lists. Sansan's older
+// documentation allows 300, but the public code that lists tags caps them at
+// 100, so the client refuses more rather than risk a 400.
+const MaxTagLimit = 100
+
+// ListOptions is the paging every list shares; the options of the lists
+// with filters embed it.
 type ListOptions struct {
-	// Limit is the page size; 0 leaves the server's default (100).
+	// Limit is the page size; 0 leaves the server's default (100). Cards
+	// allow up to [MaxLimit], tags up to [MaxTagLimit].
 	Limit int
 	// NextPageToken continues from a previous page's
 	// [Response.NextPageToken]; empty starts at the first page.
 	NextPageToken string
+}
+
+// encode adds the page size (at most maxLimit) and token to q.
+func (o *ListOptions) encode(q url.Values, maxLimit int) error {
+	if err := setLimit(q, o.Limit, maxLimit); err != nil {
+		return err
+	}
+	if o.NextPageToken != "" {
+		q.Set("nextPageToken", o.NextPageToken)
+	}
+	return nil
 }
 
 // page is the envelope of every list response.
@@ -41,7 +59,7 @@ func getPage[T any](ctx context.Context, c *Client, path string, q url.Values) (
 	var p page[T]
 	resp, err := c.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Query: q, Out: &p})
 	if err != nil {
-		return nil, resp, err
+		return nil, resp, pageTokenError(err, q.Get("nextPageToken"))
 	}
 	token := ""
 	if p.NextPageToken != nil {
@@ -62,6 +80,49 @@ func getPage[T any](ctx context.Context, c *Client, path string, q url.Values) (
 		}
 	}
 	return items, resp, nil
+}
+
+// ErrPageTokenExpired matches the error of a page request whose
+// nextPageToken the server refused. Sansan does not document how long a
+// token lives; a caller that stored one to resume later should, on this
+// error, restart the listing from its own checkpoint (e.g. the update
+// window start) instead of failing.
+var ErrPageTokenExpired = errors.New("sansan: page token expired or refused")
+
+// PageTokenError is the error of a page request sent with a nextPageToken
+// that the server answered with 400, 404 or 410. It matches
+// [ErrPageTokenExpired] and unwraps to the [*ErrorResponse].
+type PageTokenError struct {
+	// Token is the refused token.
+	Token string
+	// Response is the server's answer.
+	Response *ErrorResponse
+}
+
+// Error implements error. It does not repeat the token.
+func (e *PageTokenError) Error() string {
+	return "sansan: page token refused, restart the listing: " + e.Response.Error()
+}
+
+// Is matches [ErrPageTokenExpired].
+func (e *PageTokenError) Is(target error) bool { return target == ErrPageTokenExpired }
+
+// Unwrap returns the response error.
+func (e *PageTokenError) Unwrap() error { return e.Response }
+
+// pageTokenError wraps the error of a request that carried token when the
+// server refused it as a request error (400, 404, 410): the same query
+// without a token was valid, so the token is the likely culprit.
+func pageTokenError(err error, token string) error {
+	var er *ErrorResponse
+	if token == "" || !errors.As(err, &er) {
+		return err
+	}
+	switch er.StatusCode {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusGone:
+		return &PageTokenError{Token: token, Response: er}
+	}
+	return err
 }
 
 // paginate turns a page function into a lazy iterator. The first request
@@ -98,16 +159,6 @@ func setLimit(q url.Values, limit, maxLimit int) error {
 		return invalid("limit %d exceeds %d", limit, maxLimit)
 	case limit > 0:
 		q.Set("limit", strconv.Itoa(limit))
-	}
-	return nil
-}
-
-func setPage(q url.Values, limit int, token string) error {
-	if err := setLimit(q, limit, MaxLimit); err != nil {
-		return err
-	}
-	if token != "" {
-		q.Set("nextPageToken", token)
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func TestIterators(t *testing.T) {
 		{
 			name: "search", path: "bizCards/search", page: cardPage,
 			iter: func(ctx context.Context, c *Client) ([]string, []error) {
-				return collect(c.BizCards.SearchIter(ctx, &SearchBizCardsOptions{Range: RangeAll}), cardID, 0)
+				return collect(c.BizCards.SearchIter(ctx, &SearchBizCardsOptions{CardListOptions: CardListOptions{Range: RangeAll}}), cardID, 0)
 			},
 			break2: func(ctx context.Context, c *Client) ([]string, []error) {
 				return collect(c.BizCards.SearchIter(ctx, nil), cardID, 2)

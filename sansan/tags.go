@@ -21,11 +21,10 @@ type ListTagsOptions struct {
 	OwnerUserID string
 	// TagName matches part of the tag name.
 	TagName string
-	// Limit is the page size; 0 leaves the server's default. Some API
-	// versions cap tag pages at 100.
-	Limit int
-	// NextPageToken continues from a previous page.
-	NextPageToken string
+
+	// ListOptions is the page size, at most [MaxTagLimit], and the token
+	// of the page to continue from.
+	ListOptions
 }
 
 func (o *ListTagsOptions) clone() ListTagsOptions {
@@ -46,7 +45,7 @@ func (o *ListTagsOptions) values() (url.Values, error) {
 	setString(q, "range", o.Range)
 	setString(q, "ownerUserId", o.OwnerUserID)
 	setString(q, "tagName", o.TagName)
-	if err := setPage(q, o.Limit, o.NextPageToken); err != nil {
+	if err := o.ListOptions.encode(q, MaxTagLimit); err != nil {
 		return nil, err
 	}
 	return q, nil

@@ -151,7 +151,7 @@ func TestBadInputSansanCards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l[pid] == nil || l[pid].State != syncer.StateExcluded || l[pid].Reason != syncer.ReasonInvalidEmail || l[pid].Message == "" {
+		if l[pid] == nil || l[pid].State != syncer.StateExcluded || l[pid].Exclusion() != syncer.ReasonInvalidEmail || l[pid].Message == "" {
 			t.Errorf("person %s link = %+v, want excluded invalid_email with a message", pid, l[pid])
 		}
 	}

@@ -90,6 +90,13 @@ type Account struct {
 	TagIDs []string
 }
 
+// MaxPageSize is the most cards Sansan serves on one listing page, and
+// Config.PageSize's default.
+const MaxPageSize = 300
+
+// MaxWriteConcurrency bounds Config.WriteConcurrency and its automatic value.
+const MaxWriteConcurrency = 16
+
 // MaxTagIDs is the most tags one account may filter on.
 const MaxTagIDs = 300
 
@@ -136,6 +143,30 @@ type Config struct {
 	// StopSyncingFiltered, when true, stops updating a linked record once it
 	// no longer matches the filters; by default a link keeps syncing.
 	StopSyncingFiltered bool
+
+	// PageSize is how many cards one Sansan listing page asks for: 1 to
+	// 300, the default (0) being 300, the most Sansan serves. Smaller
+	// pages cost more calls and change nothing else: the result of a pass
+	// does not depend on how its cards were paged.
+	PageSize int
+
+	// WriteConcurrency is how many HubSpot write batches may be in flight
+	// at once. The default (0) adapts it to keep HubSpot's rate limit busy
+	// through a round trip (limiter rate × observed latency, plus one, at
+	// most MaxWriteConcurrency); 1 sends one batch at a time. The client's
+	// limiter still paces every send, and outcomes are applied in send
+	// order, so the result of a pass does not depend on it.
+	WriteConcurrency int
+
+	// ReadConcurrency is how many Sansan listing calls of one account may
+	// be under way at once. The default (0) adapts it to keep the Sansan
+	// client's rate busy through a page's round trip (rate × latency of the
+	// window's first page): 1 on a fast service, 2 at 300 ms for Sansan's
+	// 5 requests per second. Above 1, a large window (an initial sync, a
+	// long outage) is split by update time into parts listed at once, each
+	// with its own checkpoint cursor; 1 always lists one page after the
+	// other.
+	ReadConcurrency int
 
 	// Interval is the time between passes in Run (default 1 minute).
 	Interval time.Duration
@@ -212,6 +243,15 @@ func (c *Config) validate() error {
 	}
 	if c.EmailPolicy < RequireEmail || c.EmailPolicy > AllowMissingEmail {
 		p = append(p, fmt.Sprintf("unknown email policy %d", int(c.EmailPolicy)))
+	}
+	if c.PageSize < 0 || c.PageSize > MaxPageSize {
+		p = append(p, fmt.Sprintf("page size %d is outside 1..%d (0 means %d)", c.PageSize, MaxPageSize, MaxPageSize))
+	}
+	if c.WriteConcurrency < 0 || c.WriteConcurrency > MaxWriteConcurrency {
+		p = append(p, fmt.Sprintf("write concurrency %d is outside 0..%d", c.WriteConcurrency, MaxWriteConcurrency))
+	}
+	if c.ReadConcurrency < 0 || c.ReadConcurrency > maxSubWindows {
+		p = append(p, fmt.Sprintf("read concurrency %d is outside 0..%d", c.ReadConcurrency, maxSubWindows))
 	}
 	if c.Interval < 0 || c.Overlap < 0 {
 		p = append(p, "interval and overlap must not be negative")

@@ -24,8 +24,8 @@
 //
 // For each account the engine lists cards updated in [checkpoint − Overlap,
 // pass start] with range=all, includeTags=true and 300 per page (the first
-// pass lists everything: the initial sync), fetching the next page while it
-// writes the current one. Each card is filtered (tag ids, Config.CardFilter,
+// pass lists everything: the initial sync), fetching pages while it writes
+// earlier ones. Each card is filtered (tag ids, Config.CardFilter,
 // email policy, cards still being digitized never sync), mapped through the
 // [mapping.Set], and deduplicated by normalized email: the newest
 // exchangeDate, then newest update, then greatest card id wins, against both
@@ -35,13 +35,70 @@
 // email (or is excluded), the pass reads the losers' cards again and the
 // best of them takes the vacated email, in the same pass.
 //
-// Each winner is diffed against its link: unchanged values make no API
-// call. The rest are written in batches of 100 — batch/update by contact id
-// for linked records (only the changed properties), batch/upsert by email
-// for the others, which adopts a contact that already has the email. Cards
-// without email (with [AllowMissingEmail]) are created with batch/create
-// after a search by sansan_person_id finds any contact a crashed pass
-// already created. Blank card values never clear HubSpot values.
+// Each winner is diffed against its link under the value rule below:
+// unchanged values make no API call. The rest are written in batches of
+// 100 — batch/update by contact id for linked records (only the changed
+// properties), batch/upsert by email for the others, which adopts a
+// contact that already has the email. Cards without email (with
+// [AllowMissingEmail]) are created with batch/create after a search by
+// sansan_person_id finds any contact a crashed pass already created.
+//
+// # Over a network
+//
+// Up to [Config.WriteConcurrency] write batches are in flight at once (by
+// default the HubSpot client's limiter rate × the observed round trip,
+// plus one), the limiter still pacing every send so 429s stay at zero.
+// Outcomes are applied in send order; a record stays pending until its
+// batch is applied, so checkpoints never pass it, and a later page that
+// names a person or an email in flight waits for that outcome before it is
+// planned. Cursor paging reads one page per round trip, so a large window
+// on a slow service is split by update time into parts listed at once
+// ([Config.ReadConcurrency]; both directions), each with its own cursor in
+// the checkpoint. An unchanged card costs its mapping and one comparison
+// with Link.ValuesHash.
+//
+// # The value rule
+//
+// For every mapped property the engine knows three values: base, what the
+// sync last wrote to the contact (Link.Values); theirs, HubSpot's current
+// value; ours, the winning card's mapped value, possibly blank.
+//
+//   - theirs equals base (nobody changed it since the sync wrote it):
+//     ours is written, a blank included — the property is cleared. The
+//     field is the sync's own.
+//   - theirs differs from base (a HubSpot user or another tool changed
+//     it): a blank ours never clears it; a non-blank ours follows the
+//     mapping's conflict Winner.
+//   - no base yet (a contact adopted by email that the sync never wrote):
+//     blanks never clear.
+//   - the winner of an email changes (a newer card of another person, or
+//     the winner leaves): the new winner takes the contact over against
+//     the previous winner's base, so the values that card wrote and
+//     nobody changed follow the new winner, emptied where it has none.
+//
+// Whether theirs equals base is read (one batch read per update batch)
+// only where a blank would clear something. [mapping.BlankPolicy]
+// overrides the blank part per property (never clear, always clear). So a
+// contact equals its winning card whatever order the cards are listed in,
+// whatever the page size or account order, and wherever a pass was
+// interrupted.
+//
+// # Planner and executor
+//
+// A pass decides and acts in separate steps. The planner is pure: given a
+// page of cards, the links the store holds for them and the records this
+// pass has queued but not yet written, it returns decisions — exclusions
+// with an [ExclusionReason], duplicate losers, contact takeovers, writes
+// with their exact properties, link changes — without network, store or
+// clock. The executor carries them out: it saves links, queues writes in
+// batches, settles conditional clears, sends, and records each outcome on
+// its link. A holder that loses its contact to a winner is demoted in the
+// same store write as the winner's outcome, so a crash in between leaves
+// the base in place. A dry run ([Config.DryRun]) swaps the executor's
+// sink for one that records instead of writing and keeps store writes in
+// memory: it reads what the real pass reads and reports the same counts
+// by construction. Both directions walk their source as a stream:
+// checkpoint → window → pages → advance → complete (see [CheckpointPhase]).
 //
 // A record HubSpot rejects fails alone: per-record errors of a 207 mark that
 // link failing with a category and a retry time (1 minute, doubling to 6
@@ -107,6 +164,10 @@
 // github.com/cardbridge/sansanhubspot/syncer/pgstore serves several replicas
 // and many HubSpot accounts. Every Store implementation, including yours,
 // should pass [github.com/cardbridge/sansanhubspot/syncer/storetest.Run].
+//
+// A Store is a [LinkStore] and a [CheckpointStore]. The vocabularies it
+// records are typed: [LinkState], [ExclusionReason] and [FailureCategory]
+// (in Link.Reason), [LinkOrigin] and [CheckpointPhase].
 //
 // Replicas of a service sharing one Store set Config.Locker (pgstore's
 // Store.Locker is one): each pass runs under the lock, so exactly one

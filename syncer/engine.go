@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/mapping"
+	"github.com/cardbridge/sansanhubspot/sansan"
 )
 
 // Defaults used when Config leaves a field zero.
@@ -125,7 +126,7 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = p.run(ctx)
+	err = p.run(sansan.ContextWithRetryHook(ctx, p.retried))
 	p.finish()
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)
@@ -193,6 +194,18 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// pageSize is the Sansan listing page size of the engine's passes.
+func (e *Engine) pageSize() int {
+	if e.cfg.PageSize > 0 {
+		return e.cfg.PageSize
+	}
+	return MaxPageSize
+}
+
+// hubspotRate is the HubSpot client's request rate per second, for the
+// automatic write concurrency; +Inf when the client has no limiter.
+func (e *Engine) hubspotRate() float64 { return float64(e.cfg.HubSpot.RateLimit()) }
 
 func wrapf(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)

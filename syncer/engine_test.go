@@ -73,14 +73,33 @@ func TestIncrementalPassWritesOnlyChanges(t *testing.T) {
 			t.Errorf("contact %s jobtitle = %q", em, c.Properties["jobtitle"])
 		}
 	}
-	// A card blanking a value never clears HubSpot.
-	card := want[changed[0]]
-	if _, err := e.ss.Fake.UpdateCard(card.ID, func(c *sansantest.Card) { c.Title = nil }); err != nil {
+	// The value rule: a card blanking a value the sync wrote, that nobody
+	// changed since, clears it; a value a HubSpot user typed is never
+	// cleared by a blank card field.
+	own, edited := want[changed[0]], want[changed[1]]
+	c1, _ := e.hs.Fake.ContactByEmail(changed[1])
+	if _, err := e.hs.Fake.UpdateContact(c1.ID, map[string]string{"jobtitle": "typed by a person"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, card := range []*sansan.BizCard{own, edited} {
+		if _, err := e.ss.Fake.UpdateCard(card.ID, func(c *sansantest.Card) { c.Title = nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.syncOnce(eng)
+	if c, _ := e.hs.Fake.ContactByEmail(changed[0]); c.Properties["jobtitle"] != "" {
+		t.Errorf("blank card title over the sync's own value: jobtitle = %q, want it cleared", c.Properties["jobtitle"])
+	}
+	if c, _ := e.hs.Fake.ContactByEmail(changed[1]); c.Properties["jobtitle"] != "typed by a person" {
+		t.Errorf("blank card title over a person's value: jobtitle = %q, want the person's value kept", c.Properties["jobtitle"])
+	}
+	// Once a person owns the field, a later blank still leaves it alone.
+	if _, err := e.ss.Fake.UpdateCard(edited.ID, func(c *sansantest.Card) { c.Memo = sansantest.Ptr("touch") }); err != nil {
 		t.Fatal(err)
 	}
 	e.syncOnce(eng)
-	if c, _ := e.hs.Fake.ContactByEmail(changed[0]); c.Properties["jobtitle"] == "" {
-		t.Error("a blank card title cleared the HubSpot value")
+	if c, _ := e.hs.Fake.ContactByEmail(changed[1]); c.Properties["jobtitle"] != "typed by a person" {
+		t.Errorf("after another pass: jobtitle = %q, want the person's value kept", c.Properties["jobtitle"])
 	}
 }
 

@@ -29,14 +29,22 @@ type env struct {
 	// hubRT counts and can interrupt HubSpot requests.
 	hubRT *countingRT
 	store *syncer.MemoryStore
+	// seeded is how many cards the tenant had when the env was made.
+	seeded int
 }
 
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 func newEnv(t testing.TB, cards int, seed uint64) *env {
 	t.Helper()
+	return newEnvWith(t, cards, seed)
+}
+
+// newEnvWith is newEnv with options for the Sansan fake.
+func newEnvWith(t testing.TB, cards int, seed uint64, ssOpts ...sansantest.Option) *env {
+	t.Helper()
 	e := &env{t: t, store: syncer.NewMemoryStore()}
-	e.ss = sansantest.NewTestServer(t)
+	e.ss = sansantest.NewTestServer(t, ssOpts...)
 	e.users = sansantest.DefaultUsers()
 	for _, u := range e.users {
 		e.ss.Fake.AddUser(u)
@@ -47,6 +55,7 @@ func newEnv(t testing.TB, cards int, seed uint64) *env {
 	if cards > 0 {
 		e.ss.Fake.Seed(sansantest.GenerateOptions{Seed: seed, Cards: cards, Owners: e.users, Tags: e.ss.Fake.Tags()})
 	}
+	e.seeded = len(e.ss.Fake.Cards())
 	e.hs = hubspottest.NewTestServer(t)
 	e.hubRT = &countingRT{next: http.DefaultTransport}
 	var err error
@@ -127,8 +136,9 @@ func (e *env) expected() map[string]*sansan.BizCard {
 	e.t.Helper()
 	c := e.sansanClient(e.admin())
 	opts := &sansan.ListBizCardsOptions{
-		UpdatedFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedTo: time.Now().Add(time.Hour),
-		Range: sansan.RangeAll, IncludeTags: true, Limit: 300,
+		UpdatedFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		UpdatedTo:       time.Now().Add(time.Hour),
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, IncludeTags: true, ListOptions: sansan.ListOptions{Limit: 300}},
 	}
 	want := map[string]*sansan.BizCard{}
 	key := func(c *sansan.BizCard) string {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -21,69 +23,258 @@ const streamHubSpot = "hubspot/contacts"
 // timestamps is walked without loss), then contacts queued by Notify.
 func (p *pass) syncFromHubSpot(ctx context.Context) error {
 	e := p.e
-	cp, err := p.store.Checkpoint(ctx, streamHubSpot)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return wrapf(err, "syncer: read checkpoint")
+	st, err := openStream(ctx, p.store, streamHubSpot, time.Time{}, p.start, e.cfg.Overlap)
+	if err != nil {
+		return err
 	}
-	if !cp.Complete {
+	if st.initial() {
 		p.rep.Initial = true
 	}
-	to := p.start
-	lastID := ""
-	if !cp.Until.IsZero() {
-		to, lastID = cp.Until, cp.Cursor
+	subs, err := resumeSubs(st)
+	if err != nil {
+		return err
 	}
-	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorLTE, Value: ms(to)}}
-	if !cp.Since.IsZero() {
-		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(cp.Since.Add(-e.cfg.Overlap))})
+	readers := max(1, e.cfg.ReadConcurrency)
+	if len(subs) == 1 && subs[0].Token == "" && e.cfg.ReadConcurrency != 1 {
+		if subs, readers, err = p.splitSearch(ctx, st, subs); err != nil {
+			return err
+		}
 	}
-	if lastID != "" {
-		filters = append(filters, hubspot.Filter{PropertyName: hubspot.ObjectIDProperty, Operator: hubspot.OperatorGT, Value: lastID})
+	ar := p.rep.account(e.registerAccount().Name, HubSpotToSansan)
+	batches, stop := p.searchSubs(ctx, subs, readers)
+	defer stop()
+	progress := func(done bool) {
+		if e.cfg.Progress != nil {
+			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: done})
+		}
 	}
-	filters = append(filters, e.cfg.ContactFilter.searchFilters()...)
-	req := &hubspot.SearchRequest{
+	var failed error
+	for b := range batches {
+		if failed != nil {
+			continue // drain: the producers stop at their next send
+		}
+		if b.err != nil {
+			failed = wrapf(b.err, "syncer: search contacts")
+			stop()
+			continue
+		}
+		if err := p.processContacts(ctx, b.contacts); err != nil {
+			failed = err
+			stop()
+			continue
+		}
+		sw := subs[b.sub]
+		if b.lastID != "" {
+			sw.Token = b.lastID
+		}
+		sw.Done = b.done
+		if err := p.saveSearchSubs(ctx, st, subs); err != nil {
+			failed = err
+			stop()
+		}
+		progress(false)
+	}
+	if failed != nil {
+		return failed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := st.complete(ctx); err != nil {
+		return err
+	}
+	progress(true)
+	return p.syncNotified(ctx)
+}
+
+// saveSearchSubs saves the search position: the last contact id of an
+// unsplit window, every part's otherwise.
+func (p *pass) saveSearchSubs(ctx context.Context, st *stream, subs []*subWindow) error {
+	if len(subs) == 1 {
+		if subs[0].Done {
+			return nil // complete follows
+		}
+		return st.advance(ctx, subs[0].Token)
+	}
+	cur, err := encodeSubs(subs)
+	if err != nil {
+		return wrapf(err, "syncer: save checkpoint")
+	}
+	return st.advance(ctx, cur)
+}
+
+// searchRequest is the search of one part: contacts modified in [from, to]
+// (to exclusive when open), after the id cursor, in id order, so that any
+// number of identical timestamps is walked without loops or loss.
+func (p *pass) searchRequest(sw *subWindow, open bool, limit int) *hubspot.SearchRequest {
+	op := hubspot.OperatorLTE
+	if open {
+		op = hubspot.OperatorLT
+	}
+	filters := []hubspot.Filter{{PropertyName: "lastmodifieddate", Operator: op, Value: ms(sw.To)}}
+	if !sw.From.IsZero() {
+		filters = append(filters, hubspot.Filter{PropertyName: "lastmodifieddate", Operator: hubspot.OperatorGTE, Value: ms(sw.From)})
+	}
+	if sw.Token != "" {
+		filters = append(filters, hubspot.Filter{PropertyName: hubspot.ObjectIDProperty, Operator: hubspot.OperatorGT, Value: sw.Token})
+	}
+	filters = append(filters, p.e.cfg.ContactFilter.searchFilters()...)
+	return &hubspot.SearchRequest{
 		FilterGroups: []hubspot.FilterGroup{{Filters: filters}},
 		Sorts:        []hubspot.Sort{{PropertyName: hubspot.ObjectIDProperty, Direction: hubspot.Ascending}},
 		Properties:   p.contactProperties(),
-		Limit:        hubspot.MaxSearchLimit,
+		Limit:        limit,
 	}
-	ar := p.rep.account(e.registerAccount().Name, HubSpotToSansan)
-	var batch []*hubspot.Contact
-	flush := func(last bool) error {
-		if err := p.processContacts(ctx, batch); err != nil {
-			return err
-		}
-		next := Checkpoint{Since: cp.Since, Until: to, Cursor: lastID, Complete: cp.Complete}
-		if last {
-			next = Checkpoint{Since: to, Complete: true}
-		}
-		batch = batch[:0]
-		if e.cfg.Progress != nil {
-			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: last})
-		}
-		return p.putCheckpoint(ctx, streamHubSpot, next)
+}
+
+// splitSearch decides whether a fresh window is searched in parts at once:
+// when a page's round trip is long against the search limiter's rate and
+// the window holds many pages (the first page's total tells). The parts
+// split the window by lastmodifieddate; the earliest is found with one
+// search sorted by it.
+func (p *pass) splitSearch(ctx context.Context, st *stream, subs []*subWindow) ([]*subWindow, int, error) {
+	contacts := p.e.cfg.HubSpot.Contacts
+	t0 := time.Now()
+	res, _, err := contacts.Search(ctx, p.searchRequest(subs[0], false, 1))
+	if err != nil {
+		return nil, 0, wrapf(err, "syncer: search contacts")
 	}
-	for c, err := range e.cfg.HubSpot.Contacts.SearchIter(ctx, req) {
+	latency := time.Since(t0)
+	readers := 1
+	if n := p.e.cfg.ReadConcurrency; n > 0 {
+		readers = n
+	} else {
+		r := float64(p.e.cfg.HubSpot.SearchRateLimit())
+		if math.IsInf(r, 1) || r <= 0 {
+			r = 5 // HubSpot's documented search rate
+		}
+		readers = max(1, min(maxSubWindows, int(math.Ceil(r*latency.Seconds()))))
+	}
+	pages := res.Total / hubspot.MaxSearchLimit
+	parts := min(2*readers, maxSubWindows, pages/pagesPerSubWindow)
+	if readers < 2 || parts < 2 {
+		return subs, readers, nil
+	}
+	from := st.from
+	if from.IsZero() {
+		first := p.searchRequest(subs[0], false, 1)
+		first.Sorts = []hubspot.Sort{{PropertyName: "lastmodifieddate", Direction: hubspot.Ascending}}
+		r, _, err := contacts.Search(ctx, first)
 		if err != nil {
-			return wrapf(err, "syncer: search contacts")
+			return nil, 0, wrapf(err, "syncer: search contacts")
 		}
-		// The search is eventually consistent and its window may admit a
-		// contact changed after it started: leave those for the next pass.
-		if lm, ok := modifiedAt(c); ok && lm.After(to) {
-			continue
+		if len(r.Results) == 0 {
+			return subs, readers, nil
 		}
-		batch = append(batch, c)
-		lastID = c.ID
-		if len(batch) == batchSize {
-			if err := flush(false); err != nil {
-				return err
+		lm, ok := modifiedAt(r.Results[0])
+		if !ok {
+			return subs, readers, nil
+		}
+		from = lm.Truncate(time.Millisecond)
+	}
+	step := st.to.Sub(from) / time.Duration(parts)
+	if step < time.Millisecond {
+		return subs, readers, nil
+	}
+	var out []*subWindow
+	for i := range parts {
+		a := from.Add(time.Duration(i) * step).Truncate(time.Millisecond)
+		b := from.Add(time.Duration(i+1) * step).Truncate(time.Millisecond)
+		if i == 0 {
+			a = st.from // the first part keeps the window's own lower bound (none for an initial sync)
+		}
+		if i == parts-1 {
+			b = st.to
+		}
+		out = append(out, &subWindow{From: a, To: b, saved: -1})
+	}
+	p.e.log.DebugContext(ctx, "searching window in parts", "parts", len(out))
+	return out, readers, nil
+}
+
+// contactBatch is up to 100 contacts of one part, or its end or error.
+type contactBatch struct {
+	sub      int
+	contacts []*hubspot.Contact
+	lastID   string
+	done     bool
+	err      error
+}
+
+// searchSubs walks the unfinished parts, at most readers at once, in
+// batches of 100 contacts. Contacts changed after the window's end are
+// left for the next pass (the search is eventually consistent). Every
+// producer ends when it is done, when stop is called or when ctx ends;
+// the channel closes after the last one.
+func (p *pass) searchSubs(ctx context.Context, subs []*subWindow, readers int) (<-chan contactBatch, func()) {
+	ch := make(chan contactBatch)
+	ctx, cancel := context.WithCancel(ctx)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(readers, len(subs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				sw := subs[i]
+				send := func(b contactBatch) bool {
+					select {
+					case ch <- b:
+						return true
+					case <-ctx.Done():
+						return false
+					}
+				}
+				req := p.searchRequest(sw, i < len(subs)-1, hubspot.MaxSearchLimit)
+				var batch []*hubspot.Contact
+				lastID := sw.Token
+				ok := true
+				for c, err := range p.e.cfg.HubSpot.Contacts.SearchIter(ctx, req) {
+					if err != nil {
+						ok = false
+						send(contactBatch{sub: i, err: err})
+						break
+					}
+					if lm, has := modifiedAt(c); has && lm.After(sw.To) {
+						continue
+					}
+					batch = append(batch, c)
+					lastID = c.ID
+					if len(batch) == batchSize {
+						if ok = send(contactBatch{sub: i, contacts: batch, lastID: lastID}); !ok {
+							break
+						}
+						batch = nil
+					}
+				}
+				if ok && !send(contactBatch{sub: i, contacts: batch, lastID: lastID, done: true}) {
+					ok = false
+				}
+				if !ok {
+					cancel() // one part failed or the reader left: stop the others
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i, sw := range subs {
+			if sw.Done {
+				continue
+			}
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
 			}
 		}
-	}
-	if err := flush(true); err != nil {
-		return err
-	}
-	return p.syncNotified(ctx)
+	}()
+	go func() {
+		wg.Wait()
+		cancel()
+		close(ch)
+	}()
+	return ch, cancel
 }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
@@ -129,13 +320,18 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 	e := p.e
 	acct := e.registerAccount()
 	ar := p.rep.account(acct.Name, HubSpotToSansan)
+	ids := make([]string, len(contacts))
+	for i, c := range contacts {
+		ids[i] = c.ID
+	}
+	links, err := p.store.LinksByContact(ctx, ids)
+	if err != nil {
+		return wrapf(err, "syncer: read links")
+	}
 	var save []*Link
 	for _, c := range contacts {
 		ar.Read++
-		link, err := p.store.LinkByContact(ctx, c.ID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return wrapf(err, "syncer: read link")
-		}
+		link := links[c.ID]
 		vals := e.mapping.ContactValues(c.Properties)
 		if link != nil {
 			if l, changed := p.observeRemote(link, c, vals); changed {
@@ -145,7 +341,7 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 			continue
 		}
 		if !e.cfg.ContactFilter.matches(c) {
-			p.rep.count(ar, outExcluded, ReasonFiltered)
+			p.rep.count(ar, outExcluded, string(ReasonFiltered))
 			continue
 		}
 		if pid, _ := c.Properties.Get(propPersonID); pid != "" && e.writes(propPersonID) {
@@ -161,10 +357,10 @@ func (p *pass) processContacts(ctx context.Context, contacts []*hubspot.Contact)
 		case mapping.EmailMissing:
 			// Without an email a registered card could not be found again
 			// after a crash, so such contacts are never registered.
-			p.rep.count(ar, outExcluded, ReasonNoEmail)
+			p.rep.count(ar, outExcluded, string(ReasonNoEmail))
 			continue
 		case mapping.EmailInvalid:
-			p.rep.count(ar, outExcluded, ReasonInvalidEmail)
+			p.rep.count(ar, outExcluded, string(ReasonInvalidEmail))
 			continue
 		}
 		l, err := p.register(ctx, acct, ar, c, em.Normalized, vals)
@@ -226,14 +422,15 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	if len(known[email]) > 0 {
 		// A Sansan person with this email is already known (perhaps
 		// excluded or a duplicate): never create a second card for it.
-		p.rep.count(ar, outExcluded, ReasonDuplicateEmail)
+		p.rep.count(ar, outExcluded, string(ReasonDuplicateEmail))
 		return nil, nil
 	}
-	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
+	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: 1}}})
 	if err != nil {
 		return nil, wrapf(err, "syncer: search sansan by email")
 	}
-	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, Values: vals, State: StateInSync, Origin: originHubSpot, UpdatedAt: p.start}
+	l := &Link{ContactID: c.ID, Email: email, Account: acct.Name, State: StateInSync, Origin: OriginHubSpot, UpdatedAt: p.start}
+	l.setValues(vals)
 	if len(found) > 0 {
 		card := found[0]
 		l.PersonID, l.CardID, l.Rank = card.PersonID, card.ID, rankOf(card)
@@ -242,19 +439,19 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	}
 	req, problems := e.mapping.PropertiesToCard(c.Properties)
 	if req == nil {
-		p.rep.count(ar, outFailed, CategoryMapping)
+		p.rep.count(ar, outFailed, string(CategoryMapping))
 		p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryMapping, Message: problemText(problems)})
 		return nil, nil
 	}
 	req.TagIDs = append(req.TagIDs, e.cfg.RegisterTagIDs...)
-	if e.cfg.DryRun {
+	card, recorded, err := p.sink.registerCard(ctx, acct, req)
+	if recorded {
 		p.rep.count(ar, outCreated, "")
 		return nil, nil
 	}
-	card, _, err := acct.Client.BizCards.Register(ctx, req)
 	if err != nil {
 		if errors.Is(err, sansan.ErrBadRequest) {
-			p.rep.count(ar, outFailed, CategoryInvalidValue)
+			p.rep.count(ar, outFailed, string(CategoryInvalidValue))
 			p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryInvalidValue, Message: err.Error()})
 			return nil, nil
 		}
@@ -263,12 +460,12 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 	if card == nil || card.ID == "" {
 		// Registered, but the answer did not say as what: find it by email
 		// now rather than register again on the next pass.
-		found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, Range: sansan.RangeAll, Limit: 1})
+		found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: 1}}})
 		if err != nil {
 			return nil, wrapf(err, "syncer: find registered card")
 		}
 		if len(found) == 0 {
-			p.rep.count(ar, outFailed, CategoryOther)
+			p.rep.count(ar, outFailed, string(CategoryOther))
 			p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryOther,
 				Message: "sansan accepted the card but it cannot be found yet; the next pass links it"})
 			return nil, nil

@@ -18,6 +18,7 @@ type linkJSON struct {
 	RankUpdatedTime  time.Time         `json:"rank_updated_time,omitzero"`
 	RankCardID       string            `json:"rank_card_id,omitempty"`
 	Values           map[string]string `json:"values,omitempty"`
+	ValuesHash       uint64            `json:"values_hash,omitempty"`
 	Remote           map[string]string `json:"remote,omitempty"`
 	RemoteAt         time.Time         `json:"remote_at,omitzero"`
 	State            LinkState         `json:"state,omitempty"`
@@ -25,7 +26,7 @@ type linkJSON struct {
 	Message          string            `json:"message,omitempty"`
 	Attempts         int               `json:"attempts,omitempty"`
 	NextRetry        time.Time         `json:"next_retry,omitzero"`
-	Origin           string            `json:"origin,omitempty"`
+	Origin           LinkOrigin        `json:"origin,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at,omitzero"`
 }
 
@@ -34,7 +35,7 @@ func (l Link) MarshalJSON() ([]byte, error) {
 	return json.Marshal(linkJSON{
 		PersonID: l.PersonID, Account: l.Account, CardID: l.CardID, ContactID: l.ContactID, Email: l.Email,
 		RankExchangeDate: l.Rank.ExchangeDate, RankUpdatedTime: l.Rank.UpdatedTime, RankCardID: l.Rank.CardID,
-		Values: l.Values, Remote: l.Remote, RemoteAt: l.RemoteAt,
+		Values: l.Values, ValuesHash: l.ValuesHash, Remote: l.Remote, RemoteAt: l.RemoteAt,
 		State: l.State, Reason: l.Reason, Message: l.Message, Attempts: l.Attempts, NextRetry: l.NextRetry,
 		Origin: l.Origin, UpdatedAt: l.UpdatedAt,
 	})
@@ -49,7 +50,7 @@ func (l *Link) UnmarshalJSON(data []byte) error {
 	*l = Link{
 		PersonID: j.PersonID, Account: j.Account, CardID: j.CardID, ContactID: j.ContactID, Email: j.Email,
 		Rank:   Rank{ExchangeDate: j.RankExchangeDate, UpdatedTime: j.RankUpdatedTime, CardID: j.RankCardID},
-		Values: j.Values, Remote: j.Remote, RemoteAt: j.RemoteAt,
+		Values: j.Values, ValuesHash: j.ValuesHash, Remote: j.Remote, RemoteAt: j.RemoteAt,
 		State: j.State, Reason: j.Reason, Message: j.Message, Attempts: j.Attempts, NextRetry: j.NextRetry,
 		Origin: j.Origin, UpdatedAt: j.UpdatedAt,
 	}

@@ -16,7 +16,7 @@ func TestLinkJSONRoundTrip(t *testing.T) {
 		PersonID: "P1", Account: "tokyo", CardID: "C1", ContactID: "42", Email: "a@example.co.jp",
 		Rank:   syncer.Rank{ExchangeDate: "2024-04-01", UpdatedTime: time.Date(2024, 4, 2, 9, 0, 0, 123456789, jst), CardID: "C1"},
 		Values: map[string]string{"lastname": "山田"}, Remote: map[string]string{"jobtitle": "部長"},
-		RemoteAt: time.Date(2024, 5, 1, 0, 0, 0, 1, time.UTC), State: syncer.StateFailing, Reason: syncer.CategoryConflict,
+		RemoteAt: time.Date(2024, 5, 1, 0, 0, 0, 1, time.UTC), State: syncer.StateFailing, Reason: string(syncer.CategoryConflict),
 		Message: "email taken", Attempts: 3, NextRetry: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC),
 		Origin: "sansan", UpdatedAt: time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC),
 	}

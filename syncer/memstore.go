@@ -83,6 +83,22 @@ func (m *MemoryStore) LinkByContact(ctx context.Context, contactID string) (*Lin
 	return m.byPerson[holders[len(holders)-1]].Clone(), nil
 }
 
+// LinksByContact implements Store.
+func (m *MemoryStore) LinksByContact(ctx context.Context, contactIDs []string) (map[string]*Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]*Link, len(contactIDs))
+	for _, id := range contactIDs {
+		if holders := m.byContact[id]; id != "" && len(holders) > 0 {
+			out[id] = m.byPerson[holders[len(holders)-1]].Clone()
+		}
+	}
+	return out, nil
+}
+
 // PutLinks implements Store.
 func (m *MemoryStore) PutLinks(ctx context.Context, links []*Link) error {
 	if err := ctx.Err(); err != nil {

@@ -65,6 +65,21 @@ func (o *overlayStore) LinkByContact(ctx context.Context, id string) (*Link, err
 	return l, err
 }
 
+func (o *overlayStore) LinksByContact(ctx context.Context, ids []string) (map[string]*Link, error) {
+	out, err := o.base.LinksByContact(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	over, err := o.over.LinksByContact(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out, nil
+}
+
 func (o *overlayStore) PutLinks(ctx context.Context, links []*Link) error {
 	return o.over.PutLinks(ctx, links)
 }

@@ -3,8 +3,12 @@ package syncer
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -15,25 +19,57 @@ import (
 type pass struct {
 	e     *Engine
 	store Store // the engine's store, or a dry-run overlay over it
+	sink  sink  // where writes go: the services, or a dry-run recorder
+	plan  *planner
 	rep   *Report
 	start time.Time
 
 	hubspotCalls0 int64
 	sansanCalls0  []int64
 
-	// dryCreated holds the emails a dry run counted as created, so a later
-	// record for the same email counts as the update the real pass makes.
-	dryCreated map[string]bool
 	// vacated holds emails whose contact holder moved to another email or
 	// was excluded in this pass (see promote).
 	vacated map[string]bool
+
+	// rlMu guards the rate-limit waits the clients report from any
+	// goroutine of the pass.
+	rlMu     sync.Mutex
+	rlWaits  map[string]int
+	rlWaited map[string]time.Duration
+}
+
+// retried receives the clients' retry waits (sansan.ContextWithRetryHook
+// on the pass's context): waits after 429s are counted per service and
+// the long ones logged.
+func (p *pass) retried(ctx context.Context, ev sansan.RetryEvent) {
+	if ev.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	service := "sansan"
+	if strings.Contains(ev.URL, "/crm/") {
+		service = "hubspot"
+	}
+	p.rlMu.Lock()
+	if p.rlWaits == nil {
+		p.rlWaits, p.rlWaited = map[string]int{}, map[string]time.Duration{}
+	}
+	p.rlWaits[service]++
+	p.rlWaited[service] += ev.Wait
+	p.rlMu.Unlock()
+	level := slog.LevelInfo
+	if ev.Wait >= 30*time.Second {
+		level = slog.LevelWarn
+	}
+	p.e.log.Log(ctx, level, "rate limited; waiting", "service", service, "wait", ev.Wait.String(), "in_a_row", ev.RateLimited)
 }
 
 func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	start := e.now()
-	p := &pass{e: e, store: e.store, rep: newReport(start, e.cfg.DryRun), start: start, dryCreated: map[string]bool{}, vacated: map[string]bool{}}
+	p := &pass{e: e, store: e.store, sink: liveSink{e}, rep: newReport(start, e.cfg.DryRun), start: start, vacated: map[string]bool{}}
+	p.plan = newPlanner(&e.cfg, e.mapping, start)
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
+		p.sink = &drySink{e: e, created: map[string]bool{}}
 	}
 	p.hubspotCalls0 = e.cfg.HubSpot.Requests()
 	for _, a := range e.cfg.Accounts {
@@ -44,6 +80,12 @@ func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 
 func (p *pass) finish() {
 	e := p.e
+	p.rlMu.Lock()
+	for k, v := range p.rlWaits {
+		p.rep.RateLimitWaits[k] = v
+		p.rep.RateLimitWaited[k] = p.rlWaited[k]
+	}
+	p.rlMu.Unlock()
 	p.rep.Duration = e.now().Sub(p.start)
 	p.rep.APICalls["hubspot"] = e.cfg.HubSpot.Requests() - p.hubspotCalls0
 	var s int64
@@ -90,104 +132,152 @@ func streamSansan(account string) string { return "sansan/" + account + "/bizcar
 
 // syncAccount reads one account's cards changed since its checkpoint and
 // writes them to HubSpot, page by page. The next page is fetched while the
-// current one is written, so Sansan reads overlap HubSpot writes.
+// current one is planned and written, so Sansan reads overlap HubSpot
+// writes.
 func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	e := p.e
-	stream := streamSansan(acct.Name)
-	cp, err := p.store.Checkpoint(ctx, stream)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return wrapf(err, "syncer: read checkpoint")
-	}
-	if !cp.Complete {
-		p.rep.Initial = true
-	}
-	from := initialFloor
-	if !cp.Since.IsZero() {
-		from = cp.Since.Add(-e.cfg.Overlap)
-	}
 	// Sansan's window bounds have whole seconds: round the upper bound up so
 	// a card changed earlier in the pass's starting second is not missed.
-	to := p.start.Truncate(time.Second).Add(time.Second)
-	cursor := ""
-	if !cp.Until.IsZero() { // resume an interrupted pass
-		to, cursor = cp.Until, cp.Cursor
+	end := p.start.Truncate(time.Second).Add(time.Second)
+	st, err := openStream(ctx, p.store, streamSansan(acct.Name), initialFloor, end, e.cfg.Overlap)
+	if err != nil {
+		return err
+	}
+	if st.initial() {
+		p.rep.Initial = true
 	}
 	ar := p.rep.account(acct.Name, SansanToHubSpot)
-	if !from.Before(to) {
+	if st.empty() {
 		return nil
 	}
 	opts := sansan.ListBizCardsOptions{
-		UpdatedFrom:    from,
-		UpdatedTo:      to,
-		Range:          sansan.RangeAll,
-		EntryStatus:    []sansan.EntryStatus{sansan.EntryStatusCompleted},
-		IncludeTags:    true,
-		OrderBy:        sansan.OrderByUpdatedAt,
-		OrderDirection: sansan.OrderAsc,
-		Limit:          300,
-		NextPageToken:  cursor,
+		UpdatedFrom: st.from,
+		UpdatedTo:   st.to,
+		CardListOptions: sansan.CardListOptions{
+			Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted}, IncludeTags: true,
+			OrderBy: sansan.OrderByUpdatedAt, OrderDirection: sansan.OrderAsc, ListOptions: sansan.ListOptions{Limit: e.pageSize()},
+		},
 	}
-	// Stop the page producer whenever this function returns, error or not.
-	fetchCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	pages := p.fetchPages(fetchCtx, acct, opts)
-	w := p.newWriter(acct, SansanToHubSpot)
-	var tokens []string // tokens[i] fetches the page after page i
-	saved := -1         // last page whose checkpoint is saved
-	progress := func(done bool) {
-		if e.cfg.Progress != nil {
-			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: w.written, Done: done})
+	subs, err := resumeSubs(st)
+	if err != nil {
+		return err
+	}
+	readers := max(1, e.cfg.ReadConcurrency)
+	if len(subs) == 1 && subs[0].Token == "" && e.cfg.ReadConcurrency != 1 {
+		// A fresh window: its first page tells whether it is large enough,
+		// and the service slow enough, to list in parts at once.
+		t0 := time.Now()
+		cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
+		if err != nil {
+			return wrapf(err, "syncer: list cards of account %q", acct.Name)
+		}
+		readers = e.readersFor(acct, time.Since(t0))
+		first := cardPage{cards: cards, next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
+		if parts := split(st.from, st.to, first, e.pageSize(), 2*readers); readers > 1 && parts != nil {
+			subs = parts
+			e.log.DebugContext(ctx, "listing window in parts", "account", acct.Name, "parts", len(parts))
+		} else {
+			subs[0].first = &first
 		}
 	}
-	page := 0
+	// Stop the page producers whenever this function returns, error or not.
+	fetchCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	pages := p.fetchSubs(fetchCtx, acct, opts, subs, readers)
+	x := p.newExecutor(acct, SansanToHubSpot)
+	defer x.abandon()
+	progress := func(done bool) {
+		if e.cfg.Progress != nil {
+			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: x.written, Done: done})
+		}
+	}
 	for pg := range pages {
 		if pg.err != nil {
-			if cursor != "" && page == 0 && errors.Is(pg.err, sansan.ErrBadRequest) {
-				// The saved page token expired: restart the window; links
-				// make the re-read cost reads, not writes.
-				e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
-				cp.Until, cp.Cursor = time.Time{}, ""
-				if err := p.putCheckpoint(ctx, stream, cp); err != nil {
-					return err
-				}
-				return p.syncAccount(ctx, acct)
-			}
 			return wrapf(pg.err, "syncer: list cards of account %q", acct.Name)
 		}
 		ar.Read += len(pg.cards)
-		if err := p.processCards(ctx, w, pg.cards, page); err != nil {
+		if err := p.processPage(ctx, x, pg.cards, pg.sub*pageStride+pg.idx); err != nil {
 			return err
 		}
-		tokens = append(tokens, pg.next)
-		if !pg.more {
-			break
-		}
-		// Checkpoint after the last page whose records are all written.
-		last := saved
-		for last+1 < len(tokens) && w.donePage(last+1) {
-			last++
-		}
-		if last > saved {
-			saved = last
-			next := Checkpoint{Since: cp.Since, Until: to, Cursor: tokens[last], Complete: cp.Complete}
-			if err := p.putCheckpoint(ctx, stream, next); err != nil {
+		sw := subs[pg.sub]
+		sw.tokens = append(sw.tokens, pg.next)
+		sw.finished = !pg.more
+		// Checkpoint after the last pages whose records are all written.
+		if advanceSubs(x, subs) {
+			if err := p.saveSubs(ctx, st, subs); err != nil {
 				return err
 			}
 		}
 		progress(false)
-		page++
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := w.flushAll(ctx); err != nil {
+	if err := x.flushAll(ctx); err != nil {
 		return err
 	}
-	if err := p.putCheckpoint(ctx, stream, Checkpoint{Since: to, Complete: true}); err != nil {
+	if err := st.complete(ctx); err != nil {
 		return err
 	}
 	progress(true)
 	return nil
+}
+
+// saveSubs saves the window's position: one Sansan page token for an
+// unsplit window, every part's otherwise.
+func (p *pass) saveSubs(ctx context.Context, st *stream, subs []*subWindow) error {
+	if len(subs) == 1 {
+		if subs[0].Done {
+			return nil // complete follows once everything is flushed
+		}
+		return st.advance(ctx, subs[0].Token)
+	}
+	cur, err := encodeSubs(subs)
+	if err != nil {
+		return wrapf(err, "syncer: save checkpoint")
+	}
+	return st.advance(ctx, cur)
+}
+
+// processPage plans one page of cards and has the executor carry the plan
+// out: the store reads the planner needs, then the pure decision, then
+// the writes.
+func (p *pass) processPage(ctx context.Context, x *executor, cards []*sansan.BizCard, page int) error {
+	ids := make([]string, 0, len(cards))
+	persons := map[string]bool{}
+	for _, c := range cards {
+		if c != nil && c.PersonID != "" {
+			ids = append(ids, c.PersonID)
+			persons[c.PersonID] = true
+		}
+	}
+	// A person of this page whose write is in flight is planned against
+	// its outcome, not against a guess.
+	if err := x.waitFor(ctx, persons, nil); err != nil {
+		return err
+	}
+	byPerson, err := p.store.LinksByPerson(ctx, ids)
+	if err != nil {
+		return wrapf(err, "syncer: read links")
+	}
+	prep := p.plan.prepare(x.acct, cards, page, byPerson, x)
+	var byEmail map[string][]*Link
+	if len(prep.emails) > 0 {
+		emails := make(map[string]bool, len(prep.emails))
+		for _, e := range prep.emails {
+			emails[e] = true
+		}
+		// Likewise a write in flight that claims or leaves one of the
+		// page's emails: dedup needs its outcome.
+		if err := x.waitFor(ctx, nil, emails); err != nil {
+			return err
+		}
+		if byEmail, err = p.store.LinksByEmail(ctx, prep.emails); err != nil {
+			return wrapf(err, "syncer: read links by email")
+		}
+	}
+	pp := p.plan.decide(x.acct, prep, pageInput{acct: x.acct, page: page, byPerson: byPerson, byEmail: byEmail, pending: x})
+	return x.apply(ctx, pp)
 }
 
 type cardPage struct {
@@ -195,40 +285,6 @@ type cardPage struct {
 	next  string
 	more  bool
 	err   error
-}
-
-// fetchPages lists pages in a goroutine, one page ahead of the consumer.
-// The channel closes after the last page or an error; cancelling ctx stops
-// the producer.
-func (p *pass) fetchPages(ctx context.Context, acct *Account, opts sansan.ListBizCardsOptions) <-chan cardPage {
-	ch := make(chan cardPage, 1)
-	go func() {
-		defer close(ch)
-		for {
-			cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
-			pg := cardPage{cards: cards, err: err}
-			if err == nil {
-				pg.next, pg.more = resp.NextPageToken, resp.HasMore && resp.NextPageToken != ""
-			}
-			select {
-			case ch <- pg:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil || !pg.more {
-				return
-			}
-			opts.NextPageToken = pg.next
-		}
-	}()
-	return ch
-}
-
-func (p *pass) putCheckpoint(ctx context.Context, stream string, cp Checkpoint) error {
-	if err := p.store.PutCheckpoint(ctx, stream, cp); err != nil {
-		return wrapf(err, "syncer: save checkpoint")
-	}
-	return nil
 }
 
 // retryFailing re-reads the head cards of failing links whose retry time
@@ -248,28 +304,32 @@ func (p *pass) retryFailing(ctx context.Context) error {
 // the best remaining one gets the email's contact without waiting for its
 // own card to change.
 func (p *pass) promote(ctx context.Context) error {
-	if len(p.vacated) == 0 {
-		return nil
-	}
-	emails := slices.Sorted(maps.Keys(p.vacated))
-	clear(p.vacated)
-	byEmail, err := p.store.LinksByEmail(ctx, emails)
-	if err != nil {
-		return wrapf(err, "syncer: read links by email")
-	}
-	var losers []*Link
-	for _, email := range emails {
-		ls := byEmail[email]
-		if slices.ContainsFunc(ls, func(l *Link) bool { return l.ContactID != "" && l.State != StateExcluded }) {
-			continue // the email still has a contact holder
+	// A promotion can vacate another email (a promoted person left one
+	// behind); a few rounds settle every chain a pass can make.
+	for round := 0; round < 4 && len(p.vacated) > 0; round++ {
+		emails := slices.Sorted(maps.Keys(p.vacated))
+		clear(p.vacated)
+		byEmail, err := p.store.LinksByEmail(ctx, emails)
+		if err != nil {
+			return wrapf(err, "syncer: read links by email")
 		}
-		for _, l := range ls {
-			if l.State == StateExcluded && l.Reason == ReasonDuplicateEmail {
-				losers = append(losers, l)
+		var losers []*Link
+		for _, email := range emails {
+			ls := byEmail[email]
+			if slices.ContainsFunc(ls, func(l *Link) bool { return l.ContactID != "" && l.State != StateExcluded }) {
+				continue // the email still has a contact holder
+			}
+			for _, l := range ls {
+				if l.Exclusion() == ReasonDuplicateEmail {
+					losers = append(losers, l)
+				}
 			}
 		}
+		if err := p.reread(ctx, losers); err != nil {
+			return err
+		}
 	}
-	return p.reread(ctx, losers)
+	return nil
 }
 
 // reread reads the cards of links again and processes them like a page:
@@ -278,7 +338,7 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 	byAcct := map[string][]*sansan.BizCard{}
 	var names []string
 	for _, l := range links {
-		if l.Origin == originHubSpot {
+		if l.Origin == OriginHubSpot {
 			continue
 		}
 		acct := p.e.account(l.Account)
@@ -297,11 +357,13 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 		}
 	}
 	for _, name := range names {
-		w := p.newWriter(p.e.account(name), SansanToHubSpot)
-		if err := p.processCards(ctx, w, byAcct[name], 0); err != nil {
-			return err
+		x := p.newExecutor(p.e.account(name), SansanToHubSpot)
+		err := p.processPage(ctx, x, byAcct[name], 0)
+		if err == nil {
+			err = x.flushAll(ctx)
 		}
-		if err := w.flushAll(ctx); err != nil {
+		x.abandon()
+		if err != nil {
 			return err
 		}
 	}

@@ -75,9 +75,9 @@ func pbSetup(b *testing.B) *pbData {
 			return
 		}
 		opts := &sansan.ListBizCardsOptions{
-			UpdatedFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedTo: time.Now(),
-			Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
-			IncludeTags: true, OrderBy: sansan.OrderByUpdatedAt, OrderDirection: sansan.OrderAsc, Limit: sansan.MaxLimit,
+			UpdatedFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+			UpdatedTo:       time.Now(),
+			CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted}, IncludeTags: true, OrderBy: sansan.OrderByUpdatedAt, OrderDirection: sansan.OrderAsc, ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit}},
 		}
 		for {
 			cards, resp, err := c.BizCards.List(context.Background(), opts)
@@ -292,7 +292,7 @@ func BenchmarkPipelineParts(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		opts := &sansan.ListBizCardsOptions{UpdatedFrom: time.Unix(0, 0), UpdatedTo: time.Now(), Range: sansan.RangeAll, IncludeTags: true, Limit: sansan.MaxLimit}
+		opts := &sansan.ListBizCardsOptions{UpdatedFrom: time.Unix(0, 0), UpdatedTo: time.Now(), CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, IncludeTags: true, ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit}}}
 		pbCPUStart()
 		for b.Loop() {
 			for range d.pages {

@@ -32,7 +32,7 @@ func TestReliabilityFlakyServices(t *testing.T) {
 	rng := rand.New(rand.NewPCG(47, 47))
 	partial := 0
 	e := newRelEnv(t, relOpts{cards: cards, seed: 47, timeout: timeout,
-		hsOpts: []hubspottest.Option{hubspottest.WithRateLimit(100, 10*time.Second), hubspottest.WithSearchRateLimit(5)},
+		hsOpts: []hubspottest.Option{hubspottest.WithRateLimit(100, 10*time.Second), hubspottest.WithSearchRateLimit(5), hubspottest.WithPartialEmailUpserts()},
 		hsMW: faultMW(48, faultConfig{p5xx: 0.10, p429: 0.05, pDrop: 0.01, pSlow: 0.02, slow: timeout, hubspot: true,
 			policies: []string{hubspottest.PolicyTenSecondlyRolling, hubspottest.PolicySecondly, hubspottest.PolicyDaily}}, hubStats),
 		ssMW: faultMW(49, faultConfig{p5xx: 0.10, p429: 0.05, pDrop: 0.01, pSlow: 0.01, slow: timeout}, ssStats),

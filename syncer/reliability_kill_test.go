@@ -51,7 +51,8 @@ func TestReliabilityKillChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := syncer.New(syncer.Config{HubSpot: hub, Accounts: []syncer.Account{{Name: "tokyo", Client: ss}}, Store: store})
+	eng, err := syncer.New(syncer.Config{HubSpot: hub, Accounts: []syncer.Account{{Name: "tokyo", Client: ss}}, Store: store,
+		WriteConcurrency: relInFlight})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,12 @@ func TestReliabilityKill(t *testing.T) {
 						time.Sleep(time.Millisecond) // Start has not returned the pid yet
 					}
 					if p := pid.Load(); p > 0 {
-						didKill.Store(syscall.Kill(int(p), syscall.SIGKILL) == nil) // ...and the child dies before the answer
+						// Marked before the kill: the parent's Wait may
+						// return before Kill does.
+						didKill.Store(true)
+						if syscall.Kill(int(p), syscall.SIGKILL) != nil { // ...and the child dies before the answer
+							didKill.Store(false)
+						}
 					}
 					panic(http.ErrAbortHandler)
 				})

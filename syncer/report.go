@@ -8,27 +8,6 @@ import (
 	"time"
 )
 
-// Exclusion reasons recorded in Link.Reason and counted in
-// Report.ExcludedByReason.
-const (
-	ReasonNoEmail        = "no_email"        // the card has no email and the policy requires one
-	ReasonInvalidEmail   = "invalid_email"   // the email fails validation
-	ReasonDuplicateEmail = "duplicate_email" // another person with the same email wins
-	ReasonFiltered       = "filtered"        // a tag filter or predicate excluded it
-	ReasonDigitizing     = "digitizing"      // the card is still being digitized
-)
-
-// Failure categories recorded in Link.Reason for failing links and counted
-// in Report.FailedByCategory.
-const (
-	CategoryInvalidValue = "invalid_value" // HubSpot rejected a property value
-	CategoryConflict     = "conflict"      // the email belongs to another contact
-	CategoryNotFound     = "not_found"     // the linked record no longer exists
-	CategoryRateLimited  = "rate_limited"  // retries ran out on rate limits
-	CategoryMapping      = "mapping"       // the record could not be mapped
-	CategoryOther        = "other"         // anything else
-)
-
 // Report describes one pass. The five totals count records (Sansan persons
 // or HubSpot contacts) across all directions.
 type Report struct {
@@ -44,13 +23,19 @@ type Report struct {
 	// Accounts holds per-account, per-direction details, in config order.
 	Accounts []*AccountReport
 	// ExcludedByReason and FailedByCategory break down Excluded and Failed.
-	ExcludedByReason map[string]int
-	FailedByCategory map[string]int
+	ExcludedByReason map[ExclusionReason]int
+	FailedByCategory map[FailureCategory]int
 	// Failures lists failing records (at most MaxReportedFailures).
 	Failures []Failure
 	// APICalls counts HTTP requests sent per service during the pass,
 	// retries included: "sansan" and "hubspot".
 	APICalls map[string]int64
+	// RateLimitWaits counts the waits after 429 answers in the pass, and
+	// RateLimitWaited adds them up, by service ("sansan", "hubspot").
+	// Sansan asks clients to back off for minutes after repeated 429s; a
+	// pass that waited that long says so here and in the log.
+	RateLimitWaits  map[string]int
+	RateLimitWaited map[string]time.Duration
 	// SansanChangesNotApplied lists contact ids whose HubSpot changes would
 	// need a Sansan card update, which the Sansan API does not offer.
 	SansanChangesNotApplied []string
@@ -66,8 +51,8 @@ type AccountReport struct {
 	// Read counts records read from the source side.
 	Read                                          int
 	Created, Updated, Unchanged, Excluded, Failed int
-	ExcludedByReason                              map[string]int
-	FailedByCategory                              map[string]int
+	ExcludedByReason                              map[ExclusionReason]int
+	FailedByCategory                              map[FailureCategory]int
 }
 
 // Failure describes one record that failed in a pass.
@@ -77,7 +62,7 @@ type Failure struct {
 	PersonID  string
 	CardID    string
 	ContactID string
-	Category  string
+	Category  FailureCategory
 	Message   string
 }
 
@@ -85,9 +70,11 @@ func newReport(started time.Time, dry bool) *Report {
 	return &Report{
 		DryRun:           dry,
 		Started:          started,
-		ExcludedByReason: map[string]int{},
-		FailedByCategory: map[string]int{},
+		ExcludedByReason: map[ExclusionReason]int{},
+		FailedByCategory: map[FailureCategory]int{},
 		APICalls:         map[string]int64{},
+		RateLimitWaits:   map[string]int{},
+		RateLimitWaited:  map[string]time.Duration{},
 	}
 }
 
@@ -97,7 +84,7 @@ func (r *Report) account(name string, d Direction) *AccountReport {
 			return a
 		}
 	}
-	a := &AccountReport{Account: name, Direction: d, ExcludedByReason: map[string]int{}, FailedByCategory: map[string]int{}}
+	a := &AccountReport{Account: name, Direction: d, ExcludedByReason: map[ExclusionReason]int{}, FailedByCategory: map[FailureCategory]int{}}
 	r.Accounts = append(r.Accounts, a)
 	return a
 }
@@ -127,13 +114,13 @@ func (r *Report) count(a *AccountReport, o outcome, detail string) {
 	case outExcluded:
 		r.Excluded++
 		a.Excluded++
-		r.ExcludedByReason[detail]++
-		a.ExcludedByReason[detail]++
+		r.ExcludedByReason[ExclusionReason(detail)]++
+		a.ExcludedByReason[ExclusionReason(detail)]++
 	case outFailed:
 		r.Failed++
 		a.Failed++
-		r.FailedByCategory[detail]++
-		a.FailedByCategory[detail]++
+		r.FailedByCategory[FailureCategory(detail)]++
+		a.FailedByCategory[FailureCategory(detail)]++
 	}
 }
 
@@ -160,6 +147,9 @@ func (r *Report) String() string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.APICalls)) {
 		fmt.Fprintf(&b, "  api calls %-15s %d\n", k, r.APICalls[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.RateLimitWaits)) {
+		fmt.Fprintf(&b, "  rate limited %-12s %d waits, %s\n", k, r.RateLimitWaits[k], r.RateLimitWaited[k].Round(time.Second))
 	}
 	return b.String()
 }

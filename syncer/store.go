@@ -39,19 +39,32 @@ type Link struct {
 	CardID string
 	// ContactID is the HubSpot contact id; empty until a contact is written.
 	ContactID string
-	// Email is the normalized email, the dedup key; empty when the card has none.
+	// Email is the normalized email, the dedup key; empty when the card has
+	// none, except on an excluded link still holding a contact, where it is
+	// the email that contact has (the next winner of it takes it over).
 	Email string
 	// Rank orders persons sharing an email: the greatest rank owns the contact.
 	Rank Rank
 	// Values are the mapped property values last written to (or read from)
-	// HubSpot, by property name.
+	// HubSpot, by property name: the base of the value rule. A property
+	// with a value here is the sync's own while HubSpot still holds that
+	// value, so a blank card value may clear it; a property absent here
+	// was never written by the sync (or was taken over by a person) and a
+	// blank never clears it.
 	Values map[string]string
+	// ValuesHash is a hash of Values the engine keeps beside them, so an
+	// unchanged card costs one comparison instead of a per-property diff;
+	// 0 means unknown (the engine then compares the values). Stores keep it
+	// like any other field.
+	ValuesHash uint64
 	// Remote holds HubSpot-side values, by property, that changed since
 	// Values was synced and were not applied to Sansan (two-way sync);
 	// RemoteAt is the contact's last modification when they were seen.
 	Remote   map[string]string
 	RemoteAt time.Time
-	// State, Reason and Message describe the current sync state.
+	// State, Reason and Message describe the current sync state. Reason
+	// holds an ExclusionReason for excluded links and a FailureCategory
+	// for failing ones; Link.Exclusion and Link.Failure return it typed.
 	State   LinkState
 	Reason  string
 	Message string
@@ -59,11 +72,45 @@ type Link struct {
 	// is tried again.
 	Attempts  int
 	NextRetry time.Time
-	// Origin says which side created the pair: "sansan" when the contact was
-	// made from a card, "hubspot" when the card was registered from a contact.
-	Origin string
+	// Origin says which side created the pair: OriginSansan when the
+	// contact was made from a card, OriginHubSpot when the card was
+	// registered from a contact.
+	Origin LinkOrigin
 	// UpdatedAt is when the link was last written.
 	UpdatedAt time.Time
+}
+
+// hashValues returns an order-independent hash of a property map in which
+// "" and absent are the same; 0 is never returned, so it can mean unknown.
+func hashValues(m map[string]string) uint64 {
+	var sum uint64
+	for k, v := range m {
+		if v == "" {
+			continue
+		}
+		h := uint64(14695981039346656037) // FNV-1a 64 of k, a 0 byte, v
+		for i := 0; i < len(k); i++ {
+			h = (h ^ uint64(k[i])) * 1099511628211
+		}
+		h *= 1099511628211
+		for i := 0; i < len(v); i++ {
+			h = (h ^ uint64(v[i])) * 1099511628211
+		}
+		sum += h ^ (h >> 29)
+	}
+	if sum == 0 {
+		sum = 1
+	}
+	return sum
+}
+
+// setValues sets the link's values and their hash together.
+func (l *Link) setValues(v map[string]string) {
+	l.Values = v
+	l.ValuesHash = 0
+	if v != nil {
+		l.ValuesHash = hashValues(v)
+	}
 }
 
 // Rank orders cards that share an email. A greater rank wins: newest
@@ -110,14 +157,11 @@ type Checkpoint struct {
 	Complete bool
 }
 
-// Store persists links and checkpoints. Implementations must be safe for
-// concurrent use; all methods take a context first and return ctx.Err()
-// promptly once it is done. Values passed in and returned are copies: the
-// caller may modify them freely.
-//
-// Run [github.com/cardbridge/sansanhubspot/syncer/storetest.Run] against any
-// implementation to check these contracts.
-type Store interface {
+// LinkStore keeps links. Implementations must be safe for concurrent use;
+// all methods take a context first and return ctx.Err() promptly once it is
+// done. Values passed in and returned are copies: the caller may modify
+// them freely.
+type LinkStore interface {
 	// LinksByPerson returns the links of the given persons, keyed by person
 	// id; persons without a link are absent from the map.
 	LinksByPerson(ctx context.Context, personIDs []string) (map[string]*Link, error)
@@ -129,6 +173,11 @@ type Store interface {
 	// when several links hold it, the one written last. The empty contact
 	// id matches nothing.
 	LinkByContact(ctx context.Context, contactID string) (*Link, error)
+	// LinksByContact is LinkByContact for many contacts in one call: the
+	// link holding each contact id, keyed by contact id (the one written
+	// last when several hold it); ids without a link, and the empty id,
+	// are absent from the map.
+	LinksByContact(ctx context.Context, contactIDs []string) (map[string]*Link, error)
 	// PutLinks creates or replaces links by PersonID, atomically as a batch:
 	// after an error none or all of them are stored. Within a batch the last
 	// link of a person wins; nil links and links without a PersonID are
@@ -139,8 +188,24 @@ type Store interface {
 	// StateFailing whose NextRetry is not after now, earliest NextRetry
 	// first, ties broken by PersonID.
 	LinksToRetry(ctx context.Context, now time.Time, limit int) ([]*Link, error)
+}
+
+// CheckpointStore keeps checkpoints, one per stream (an account's cards,
+// HubSpot's contacts). It has the same concurrency and context contract as
+// LinkStore.
+type CheckpointStore interface {
 	// Checkpoint returns the checkpoint of a stream, or ErrNotFound.
 	Checkpoint(ctx context.Context, stream string) (Checkpoint, error)
 	// PutCheckpoint stores the checkpoint of a stream.
 	PutCheckpoint(ctx context.Context, stream string, cp Checkpoint) error
+}
+
+// Store persists links and checkpoints: a LinkStore and a CheckpointStore
+// in one, so that a durable implementation can keep both in one database.
+//
+// Run [github.com/cardbridge/sansanhubspot/syncer/storetest.Run] against any
+// implementation to check these contracts.
+type Store interface {
+	LinkStore
+	CheckpointStore
 }

@@ -15,17 +15,17 @@ import (
 
 // reasonText explains the engine's exclusion reasons and failure categories.
 var reasonText = map[string]string{
-	syncer.ReasonNoEmail:        "the card has no e-mail address (required by default)",
-	syncer.ReasonInvalidEmail:   "the e-mail address is malformed, e.g. a@b or a typo in the domain",
-	syncer.ReasonDuplicateEmail: "another card with the same address wins (newest exchange date)",
-	syncer.ReasonFiltered:       "a tag filter or CardFilter left it out",
-	syncer.ReasonDigitizing:     "Sansan is still digitizing the card",
-	syncer.CategoryInvalidValue: "HubSpot rejected a property value",
-	syncer.CategoryConflict:     "the e-mail address belongs to another contact",
-	syncer.CategoryNotFound:     "the linked record no longer exists",
-	syncer.CategoryRateLimited:  "retries ran out on rate limits",
-	syncer.CategoryMapping:      "the record could not be mapped",
-	syncer.CategoryOther:        "another error",
+	string(syncer.ReasonNoEmail):        "the card has no e-mail address (required by default)",
+	string(syncer.ReasonInvalidEmail):   "the e-mail address is malformed, e.g. a@b or a typo in the domain",
+	string(syncer.ReasonDuplicateEmail): "another card with the same address wins (newest exchange date)",
+	string(syncer.ReasonFiltered):       "a tag filter or CardFilter left it out",
+	string(syncer.ReasonDigitizing):     "Sansan is still digitizing the card",
+	string(syncer.CategoryInvalidValue): "HubSpot rejected a property value",
+	string(syncer.CategoryConflict):     "the e-mail address belongs to another contact",
+	string(syncer.CategoryNotFound):     "the linked record no longer exists",
+	string(syncer.CategoryRateLimited):  "retries ran out on rate limits",
+	string(syncer.CategoryMapping):      "the record could not be mapped",
+	string(syncer.CategoryOther):        "another error",
 }
 
 // column is one pass in the report table.
@@ -57,12 +57,12 @@ func writeTable(w io.Writer, cols []column) {
 	row("updated", num(func(r *syncer.Report) int { return r.Updated }))
 	row("unchanged", num(func(r *syncer.Report) int { return r.Unchanged }))
 	row("excluded", num(func(r *syncer.Report) int { return r.Excluded }))
-	for _, k := range keys(cols, func(r *syncer.Report) map[string]int { return r.ExcludedByReason }) {
-		row("  "+k, num(func(r *syncer.Report) int { return r.ExcludedByReason[k] }))
+	for _, k := range keys(cols, func(r *syncer.Report) map[string]int { return stringKeys(r.ExcludedByReason) }) {
+		row("  "+k, num(func(r *syncer.Report) int { return r.ExcludedByReason[syncer.ExclusionReason(k)] }))
 	}
 	row("failed", num(func(r *syncer.Report) int { return r.Failed }))
-	for _, k := range keys(cols, func(r *syncer.Report) map[string]int { return r.FailedByCategory }) {
-		row("  "+k, num(func(r *syncer.Report) int { return r.FailedByCategory[k] }))
+	for _, k := range keys(cols, func(r *syncer.Report) map[string]int { return stringKeys(r.FailedByCategory) }) {
+		row("  "+k, num(func(r *syncer.Report) int { return r.FailedByCategory[syncer.FailureCategory(k)] }))
 	}
 	row("API calls: Sansan", func(r *syncer.Report) string { return fmt.Sprint(r.APICalls["sansan"]) })
 	row("API calls: HubSpot", func(r *syncer.Report) string { return fmt.Sprint(r.APICalls["hubspot"]) })
@@ -81,13 +81,23 @@ func keys(cols []column, m func(*syncer.Report) map[string]int) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
+// stringKeys turns a breakdown keyed by a reason or category into one keyed
+// by its text.
+func stringKeys[K ~string](m map[K]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}
+
 // writeReasons explains each exclusion reason and failure category present.
 func writeReasons(w io.Writer, rep *syncer.Report) {
 	for _, k := range slices.Sorted(maps.Keys(rep.ExcludedByReason)) {
-		fmt.Fprintf(w, "    excluded %-16s %5d  %s\n", k, rep.ExcludedByReason[k], reasonText[k])
+		fmt.Fprintf(w, "    excluded %-16s %5d  %s\n", k, rep.ExcludedByReason[k], reasonText[string(k)])
 	}
 	for _, k := range slices.Sorted(maps.Keys(rep.FailedByCategory)) {
-		fmt.Fprintf(w, "    failed   %-16s %5d  %s\n", k, rep.FailedByCategory[k], reasonText[k])
+		fmt.Fprintf(w, "    failed   %-16s %5d  %s\n", k, rep.FailedByCategory[k], reasonText[string(k)])
 	}
 	for i, f := range rep.Failures {
 		if i == 3 {

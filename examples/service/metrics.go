@@ -39,11 +39,11 @@ func newMetrics() *metrics {
 	for _, o := range outcomes {
 		m.records[o] = 0
 	}
-	for _, r := range []string{syncer.ReasonNoEmail, syncer.ReasonInvalidEmail, syncer.ReasonDuplicateEmail, syncer.ReasonFiltered, syncer.ReasonDigitizing} {
-		m.excluded[r] = 0
+	for _, r := range syncer.ExclusionReasons {
+		m.excluded[string(r)] = 0
 	}
-	for _, c := range []string{syncer.CategoryInvalidValue, syncer.CategoryConflict, syncer.CategoryNotFound, syncer.CategoryRateLimited, syncer.CategoryMapping, syncer.CategoryOther} {
-		m.failed[c] = 0
+	for _, c := range syncer.FailureCategories {
+		m.failed[string(c)] = 0
 	}
 	return m
 }
@@ -68,10 +68,10 @@ func (m *metrics) onPass(rep *syncer.Report, err error) {
 	m.records["excluded"] += int64(rep.Excluded)
 	m.records["failed"] += int64(rep.Failed)
 	for k, v := range rep.ExcludedByReason {
-		m.excluded[k] += int64(v)
+		m.excluded[string(k)] += int64(v)
 	}
 	for k, v := range rep.FailedByCategory {
-		m.failed[k] += int64(v)
+		m.failed[string(k)] += int64(v)
 	}
 	for k, v := range rep.APICalls {
 		m.apiCalls[k] += v

@@ -102,8 +102,8 @@ func seededStore(t *testing.T) *syncer.MemoryStore {
 	links := []*syncer.Link{
 		{PersonID: "P1", CardID: "C1", ContactID: "101", State: syncer.StateInSync, UpdatedAt: now},
 		{PersonID: "P2", CardID: "C2", ContactID: "102", State: syncer.StateInSync, UpdatedAt: now},
-		{PersonID: "P3", CardID: "C3", State: syncer.StateExcluded, Reason: syncer.ReasonNoEmail, UpdatedAt: now},
-		{PersonID: "P4", CardID: "C4", State: syncer.StateFailing, Reason: syncer.CategoryInvalidValue,
+		{PersonID: "P3", CardID: "C3", State: syncer.StateExcluded, Reason: string(syncer.ReasonNoEmail), UpdatedAt: now},
+		{PersonID: "P4", CardID: "C4", State: syncer.StateFailing, Reason: string(syncer.CategoryInvalidValue),
 			Message: `INVALID_OPTION: "<script>alert(1)</script>" is not an option`, Attempts: 3,
 			NextRetry: now.Add(time.Hour), UpdatedAt: now},
 	}
@@ -159,8 +159,8 @@ func TestMetricsAndHealthz(t *testing.T) {
 	t.Parallel()
 	s := unitService(t, seededStore(t))
 	s.metrics.onPass(&syncer.Report{Created: 5, Updated: 2, Excluded: 3, Failed: 1,
-		ExcludedByReason: map[string]int{syncer.ReasonNoEmail: 2, syncer.ReasonDuplicateEmail: 1},
-		FailedByCategory: map[string]int{syncer.CategoryConflict: 1},
+		ExcludedByReason: map[syncer.ExclusionReason]int{syncer.ReasonNoEmail: 2, syncer.ReasonDuplicateEmail: 1},
+		FailedByCategory: map[syncer.FailureCategory]int{syncer.CategoryConflict: 1},
 		APICalls:         map[string]int64{"sansan": 4, "hubspot": 9}}, nil)
 	s.metrics.onPass(&syncer.Report{Created: 1, APICalls: map[string]int64{"hubspot": 1}}, io.ErrUnexpectedEOF)
 

@@ -66,8 +66,8 @@ func TestClientContactLifecycle(t *testing.T) {
 	if !errors.As(err, &er) {
 		t.Fatalf("invalid email error = %v", err)
 	}
-	perrs, ok := hubspot.ParsePropertyErrors(er.Message)
-	if !ok || len(perrs) != 1 || perrs[0].Code != "INVALID_EMAIL" || perrs[0].Name != "email" {
+	perrs := er.PropertyErrors
+	if len(perrs) != 1 || perrs[0].Code != "INVALID_EMAIL" || perrs[0].Name != "email" {
 		t.Errorf("property errors = %+v", perrs)
 	}
 
@@ -79,38 +79,74 @@ func TestClientContactLifecycle(t *testing.T) {
 	}
 }
 
-func TestClientBatchUpsertPartialFailure(t *testing.T) {
+// TestClientBatchUpsertAllOrNothing checks that an upsert by email with one
+// refused input fails as a whole and writes nothing, that
+// RefusedUpsertInputs names the bad input when the message does, and that
+// the rest then goes through in one more call.
+func TestClientBatchUpsertAllOrNothing(t *testing.T) {
 	t.Parallel()
 	s := hubspottest.NewTestServer(t)
 	c := newClient(t, s)
 	mustCreate(t, s.Fake, map[string]string{"email": "old@example.com"})
 	s.Fake.FailBatchInputs(func(p map[string]string) bool { return p["jobtitle"] == "boom" })
-	res, _, err := c.Contacts.BatchUpsert(t.Context(), []hubspot.BatchUpsertInput{
+	inputs := []hubspot.BatchUpsertInput{
 		{ID: "OLD@example.com", Properties: hubspot.PropertyValues{"jobtitle": "ok"}},
 		{ID: "new@example.com", Properties: hubspot.PropertyValues{"jobtitle": "ok"}},
-		{ID: "bad@example.com", Properties: hubspot.PropertyValues{"jobtitle": "boom"}},
-	})
-	if err != nil {
-		t.Fatal(err)
+		{ID: "bad@example.con", Properties: hubspot.PropertyValues{"jobtitle": "ok"}},
 	}
-	type outcome struct {
-		Key    string
-		New    bool
-		Failed bool
+	_, _, err := c.Contacts.BatchUpsert(t.Context(), inputs)
+	if !errors.Is(err, hubspot.ErrValidation) {
+		t.Fatalf("err = %v, want the whole batch refused", err)
 	}
-	var got []outcome
-	for _, o := range res.Outcomes {
-		got = append(got, outcome{o.Key, o.New, o.Err != nil})
+	if _, ok := s.Fake.ContactByEmail("new@example.com"); ok {
+		t.Error("a refused batch wrote its good input")
 	}
-	want := []outcome{{"OLD@example.com", false, false}, {"new@example.com", true, false}, {"bad@example.com", false, true}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("outcomes (-want +got):\n%s", diff)
+	refused := hubspot.RefusedUpsertInputs(err, inputs)
+	if diff := cmp.Diff([]int{2}, refused); diff != "" {
+		t.Fatalf("RefusedUpsertInputs (-want +got):\n%s", diff)
 	}
-	if failed := res.Failed(); len(failed) != 1 || !errors.Is(failed[0].Err, hubspot.ErrValidation) {
-		t.Errorf("failed = %+v", failed)
+	res, _, err := c.Contacts.BatchUpsert(t.Context(), inputs[:2])
+	if err != nil || len(res.Failed()) != 0 {
+		t.Fatalf("retry without the refused input: %v, %+v", err, res)
 	}
-	if n := s.Fake.Requests()["POST /crm/v3/objects/contacts/batch/upsert"]; n != 1 {
-		t.Errorf("upsert requests = %d", n)
+	if n := s.Fake.Requests()["POST /crm/v3/objects/contacts/batch/upsert"]; n != 2 {
+		t.Errorf("upsert requests = %d, want 2", n)
+	}
+
+	// An error that names no input (here an injected failure) leaves the
+	// caller to find the input another way.
+	boom := []hubspot.BatchUpsertInput{{ID: "x@example.com", Properties: hubspot.PropertyValues{"jobtitle": "boom"}}}
+	_, _, err = c.Contacts.BatchUpsert(t.Context(), boom)
+	if err == nil {
+		t.Fatal("injected failure not reported")
+	}
+	if got := hubspot.RefusedUpsertInputs(err, boom); got != nil {
+		t.Errorf("RefusedUpsertInputs = %v, want nil for an error naming no input", got)
+	}
+}
+
+func TestClientRefuseEmails(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t)
+	c := newClient(t, s)
+	s.Fake.RefuseEmails(func(email string) bool { return email == "picky@example.co.jp" })
+	inputs := []hubspot.BatchUpsertInput{
+		{ID: "fine@example.co.jp", Properties: hubspot.PropertyValues{"jobtitle": "a"}},
+		{ID: "Picky@example.co.jp", Properties: hubspot.PropertyValues{"jobtitle": "b"}},
+	}
+	_, _, err := c.Contacts.BatchUpsert(t.Context(), inputs)
+	if !errors.Is(err, hubspot.ErrValidation) {
+		t.Fatalf("err = %v, want the batch refused for the picky address", err)
+	}
+	if diff := cmp.Diff([]int{1}, hubspot.RefusedUpsertInputs(err, inputs)); diff != "" {
+		t.Errorf("RefusedUpsertInputs (-want +got):\n%s", diff)
+	}
+	if _, _, err := c.Contacts.Create(t.Context(), hubspot.PropertyValues{"email": "picky@example.co.jp"}); !errors.Is(err, hubspot.ErrValidation) {
+		t.Errorf("create with a refused address: %v, want a validation error", err)
+	}
+	s.Fake.RefuseEmails(nil)
+	if _, _, err := c.Contacts.BatchUpsert(t.Context(), inputs); err != nil {
+		t.Errorf("after RefuseEmails(nil): %v", err)
 	}
 }
 
@@ -273,4 +309,87 @@ func lastWord(s string) string {
 		}
 	}
 	return s
+}
+
+// TestClientDatedAPIFamily drives the fake through both API families: a
+// contact written through one is read through the other.
+func TestClientDatedAPIFamily(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t)
+	v3 := newClient(t, s)
+	dated := newClient(t, s, hubspot.WithAPIVersion("2026-03"))
+	created, _, err := dated.Contacts.Create(t.Context(), hubspot.PropertyValues{"email": "dated@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := v3.Contacts.Get(t.Context(), created.ID, nil)
+	if err != nil || got.ID != created.ID {
+		t.Fatalf("v3 read of a dated write = %v, %v", got, err)
+	}
+	if _, _, err := dated.Properties.Get(t.Context(), "email"); err != nil {
+		t.Errorf("dated properties read: %v", err)
+	}
+	reqs := s.Fake.Requests()
+	if reqs["POST /crm/v3/objects/contacts"] != 1 || reqs["GET /crm/v3/objects/contacts/{contactId}"] != 1 {
+		t.Errorf("requests = %v", reqs)
+	}
+}
+
+// TestClientEnsureSensitiveProperty checks that a sensitive property reads
+// as 404 without its dataSensitivity, as on HubSpot, and that
+// EnsureProperty still finds it instead of failing on the 409 of a
+// second create.
+func TestClientEnsureSensitiveProperty(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t)
+	c := newClient(t, s)
+	if err := s.Fake.AddProperty(hubspottest.Property{Name: "sansan_memo", Label: "Memo", Type: "string", FieldType: "textarea",
+		GroupName: "contactinformation", DataSensitivity: hubspot.DataSensitive}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Properties.Get(t.Context(), "sansan_memo"); !errors.Is(err, hubspot.ErrNotFound) {
+		t.Errorf("plain read of a sensitive property = %v, want 404", err)
+	}
+	p, _, err := c.Properties.Get(t.Context(), "sansan_memo", hubspot.GetPropertyOptions{DataSensitivity: hubspot.DataSensitive})
+	if err != nil || p.DataSensitivity != hubspot.DataSensitive {
+		t.Fatalf("sensitive read = %+v, %v", p, err)
+	}
+	got, res, err := c.Properties.EnsureProperty(t.Context(), &hubspot.PropertyCreateRequest{
+		Name: "sansan_memo", Label: "Memo", Type: "string", FieldType: "textarea", GroupName: "contactinformation",
+	})
+	if err != nil || res.Created || got.Name != "sansan_memo" {
+		t.Errorf("EnsureProperty = %+v, %+v, %v", got, res, err)
+	}
+	got, res, err = c.Properties.EnsureProperty(t.Context(), &hubspot.PropertyCreateRequest{
+		Name: "sansan_memo", Label: "Memo", Type: "string", FieldType: "textarea", GroupName: "contactinformation", DataSensitivity: hubspot.DataSensitive,
+	})
+	if err != nil || res.Created || got.Name != "sansan_memo" {
+		t.Errorf("EnsureProperty with the sensitivity = %+v, %+v, %v", got, res, err)
+	}
+}
+
+// TestClientSearchIterThroughEmptyPages checks, against a fake whose
+// search pages start with entries it does not return, that SearchIter
+// follows the cursor through the empty first page instead of stopping.
+func TestClientSearchIterThroughEmptyPages(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t, hubspottest.WithSearchPhantoms(3))
+	c := newClient(t, s, hubspot.WithSearchRateLimit(rate.Inf, 0), hubspot.WithRateLimit(rate.Inf, 0))
+	for i := range 5 {
+		mustCreate(t, s.Fake, map[string]string{"email": fmt.Sprintf("p%d@example.com", i)})
+	}
+	first, _, err := c.Contacts.Search(t.Context(), &hubspot.SearchRequest{Limit: 2})
+	if err != nil || len(first.Results) != 0 || first.After() == "" {
+		t.Fatalf("first page = %+v, %v; want empty with a next cursor", first, err)
+	}
+	n := 0
+	for _, err := range c.Contacts.SearchIter(t.Context(), &hubspot.SearchRequest{Limit: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 5 {
+		t.Errorf("SearchIter returned %d contacts, want 5", n)
+	}
 }

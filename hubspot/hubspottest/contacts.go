@@ -364,7 +364,7 @@ func (f *Fake) handleBatch(w http.ResponseWriter, r *http.Request, op string) {
 				continue
 			}
 		case "upsert":
-			if !validEmail(x.ID) {
+			if !f.acceptsEmail(x.ID) {
 				plan[i].err = invalidPropsError([]propertyError{{Message: "Email address " + x.ID + " is invalid", Error: "INVALID_EMAIL", Name: "email"}})
 				continue
 			}
@@ -400,7 +400,10 @@ func (f *Fake) handleBatch(w http.ResponseWriter, r *http.Request, op string) {
 	if firstErr == nil && dupEmails != nil && !traced {
 		firstErr = validationError("Duplicate emails found in batch input: [%s]", strings.Join(dupEmails, ", "))
 	}
-	if firstErr != nil && !traced {
+	// Upsert by email is all or nothing: "Partial upserts are not
+	// supported when using email as the idProperty for contacts" (HubSpot's
+	// contacts guide), so one bad input fails the batch even with trace ids.
+	if firstErr != nil && (!traced || op == "upsert" && !f.partialUpserts) {
 		writeError(w, firstErr)
 		return
 	}

@@ -495,7 +495,9 @@ func TestBatchUpsert(t *testing.T) {
 		{"duplicate ids", []input{{ID: "x@example.com", IDProperty: "email", Properties: map[string]string{}}, {ID: "X@example.com", IDProperty: "email", Properties: map[string]string{}}}, http.StatusBadRequest},
 		{"missing idProperty", []input{{ID: "x@example.com", Properties: map[string]string{}}}, http.StatusBadRequest},
 		{"invalid email untraced", []input{{ID: "bad@x.con", IDProperty: "email", Properties: map[string]string{}}}, http.StatusBadRequest},
-		{"invalid email traced", []input{{ID: "bad@x.con", IDProperty: "email", Properties: map[string]string{}, ObjectWriteTraceID: "1"}, {ID: "ok@x.com", IDProperty: "email", Properties: map[string]string{}, ObjectWriteTraceID: "2"}}, http.StatusMultiStatus},
+		// Upsert by email is all or nothing, trace ids or not.
+		{"invalid email traced", []input{{ID: "bad@x.con", IDProperty: "email", Properties: map[string]string{}, ObjectWriteTraceID: "1"}, {ID: "ok@x.com", IDProperty: "email", Properties: map[string]string{}, ObjectWriteTraceID: "2"}}, http.StatusBadRequest},
+		{"domain without a public suffix", []input{{ID: "a@example.test", IDProperty: "email", Properties: map[string]string{}}}, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -554,9 +556,26 @@ func TestFailBatchInputs(t *testing.T) {
 	t.Parallel()
 	s := hubspottest.NewTestServer(t)
 	s.Fake.FailBatchInputs(func(p map[string]string) bool { return p["firstname"] == "Fail" })
+	// An upsert by email is all or nothing: the failing input fails it.
 	r := call(t, s, http.MethodPost, "crm/v3/objects/contacts/batch/upsert", batch{Inputs: []input{
 		{ID: "ok@example.com", IDProperty: "email", Properties: map[string]string{"firstname": "Ok"}, ObjectWriteTraceID: "1"},
 		{ID: "fail@example.com", IDProperty: "email", Properties: map[string]string{"firstname": "Fail"}, ObjectWriteTraceID: "2"},
+	}})
+	wantStatus(t, r, http.StatusBadRequest)
+	if _, ok := s.Fake.ContactByEmail("ok@example.com"); ok {
+		t.Error("a refused email upsert stored its good input")
+	}
+	// With WithPartialEmailUpserts the old per-input answer comes back.
+	lenient := hubspottest.NewTestServer(t, hubspottest.WithPartialEmailUpserts())
+	lenient.Fake.FailBatchInputs(func(p map[string]string) bool { return p["firstname"] == "Fail" })
+	wantStatus(t, call(t, lenient, http.MethodPost, "crm/v3/objects/contacts/batch/upsert", batch{Inputs: []input{
+		{ID: "ok@example.com", IDProperty: "email", Properties: map[string]string{"firstname": "Ok"}, ObjectWriteTraceID: "1"},
+		{ID: "fail@example.com", IDProperty: "email", Properties: map[string]string{"firstname": "Fail"}, ObjectWriteTraceID: "2"},
+	}}), http.StatusMultiStatus)
+	// A traced batch create still answers 207 per input.
+	r = call(t, s, http.MethodPost, "crm/v3/objects/contacts/batch/create", batch{Inputs: []input{
+		{Properties: map[string]string{"email": "ok@example.com", "firstname": "Ok"}, ObjectWriteTraceID: "1"},
+		{Properties: map[string]string{"email": "fail@example.com", "firstname": "Fail"}, ObjectWriteTraceID: "2"},
 	}})
 	wantStatus(t, r, http.StatusMultiStatus)
 	var b batchResponse

@@ -57,20 +57,24 @@
 // case-sensitive; multi-checkbox values are ;-separated and a leading ;
 // appends), VALUE_TOO_LONG (over 65,536 characters), INVALID_NUMBER,
 // INVALID_BOOLEAN, INVALID_DATETIME and INVALID_DATE. Email validation
-// approximates HubSpot's unpublished rules: one @, a dotted domain, an
-// alphabetic TLD, and a small list of observed typo TLDs (con, lcom, ...)
-// rejected. Emails are unique case-insensitively and stored as sent; a
+// approximates HubSpot's unpublished rules: one @, a dotted domain and a
+// registrable name under an ICANN public suffix (typos such as .con and
+// .lcom, and reserved names such as .test, are rejected). Emails are unique case-insensitively and stored as sent; a
 // duplicate on create (single or batch) or on an email change answers 409
 // CONFLICT "Contact already exists. Existing ID: N". Archived contacts
 // release their email. A PATCH that changes nothing does not bump
 // lastmodifieddate.
 //
 // Batches take at most 100 inputs (400 above). When some inputs of a
-// create, update or upsert fail and every input carries a distinct
+// create or update fail and every input carries a distinct
 // objectWriteTraceId, the answer is 207 with the successes in results and
 // one error per failed input whose context.objectWriteTraceId names it;
 // without trace ids the first error fails the whole batch and nothing is
-// written. Unknown ids in batch/read and batch/update are reported as one
+// written. An upsert (by email, the only idProperty the fake takes) is
+// always all or nothing, as HubSpot documents ("Partial upserts are not
+// supported when using email as the idProperty for contacts"): the first
+// failing input's error, e.g. 400 "Property values were not valid: [...
+// Email address x is invalid ...]", fails the batch and nothing is written. Unknown ids in batch/read and batch/update are reported as one
 // 207 OBJECT_NOT_FOUND error listing them in context.ids. batch/upsert needs
 // idProperty "email" on every input and answers "new" true or false per
 // result; batch/update by idProperty email answers 400 "Unable to perform
@@ -100,7 +104,10 @@
 // limit is 1..200 (default 10), after is an integer offset, and total counts
 // every match. Offsets at or past 10,000 answer 400, and a page never
 // extends past the 10,000th result, although paging.next may point there,
-// as on HubSpot. Archived contacts never match.
+// as on HubSpot. Archived contacts never match. [WithSearchPhantoms] puts
+// entries that are counted but not returned at the start of every result
+// list, so pages come back short or empty with a next cursor, as HubSpot
+// has been reported to answer.
 //
 // Search is strongly consistent by default. [WithSearchIndexLag] makes it
 // eventually consistent: for that long after a write, search sees the

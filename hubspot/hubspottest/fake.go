@@ -21,6 +21,7 @@ type Fake struct {
 	clock    func() time.Time
 	tokens   map[string]bool
 	lag      time.Duration
+	phantoms int // see WithSearchPhantoms
 	logger   *slog.Logger
 	firstID  int64
 	webhooks *WebhookConfig
@@ -45,14 +46,29 @@ type Fake struct {
 	limits limiter
 
 	// faultMu guards the fault injection and counter state.
-	faultMu   sync.Mutex
-	failNext  []int // statuses of the next failing requests
-	dropNext  int
-	failInput func(props map[string]string) bool
-	counts    map[string]int
-	total     int
+	faultMu     sync.Mutex
+	failNext    []int // statuses of the next failing requests
+	dropNext    int
+	failInput   func(props map[string]string) bool
+	refuseEmail func(email string) bool
+	counts      map[string]int
+	total       int
 
 	hooks *webhookQueue // nil unless WithWebhooks
+
+	// partialUpserts answers traced email upserts 207 per input (unlike
+	// HubSpot); see WithPartialEmailUpserts.
+	partialUpserts bool
+}
+
+// WithPartialEmailUpserts makes a batch upsert by email whose inputs all
+// carry objectWriteTraceIds answer 207 with per-input errors, as this fake
+// did before it followed HubSpot. HubSpot does not: "Partial upserts are
+// not supported when using email as the idProperty for contacts", and by
+// default the fake fails the whole batch. Use it only for tests of code
+// that has not yet learned to isolate a refused input.
+func WithPartialEmailUpserts() Option {
+	return func(f *Fake) { f.partialUpserts = true }
 }
 
 // Option configures a [Fake].
@@ -113,6 +129,16 @@ func WithDailyLimit(n int) Option {
 // all. Off (zero) by default.
 func WithSearchIndexLag(d time.Duration) Option {
 	return func(f *Fake) { f.lag = max(d, 0) }
+}
+
+// WithSearchPhantoms makes every search result list start with n entries
+// that are counted and take offsets but are not returned, like index
+// entries of records that no longer match: HubSpot has been reported to
+// answer short and even empty search pages that still carry
+// paging.next.after. With n at least the page size, the first page of every
+// search is empty but has a next cursor. Off (zero) by default.
+func WithSearchPhantoms(n int) Option {
+	return func(f *Fake) { f.phantoms = max(n, 0) }
 }
 
 // WithLogger sets a logger for webhook delivery diagnostics (default: discard).
@@ -199,13 +225,35 @@ func (f *Fake) DropNext(n int) {
 
 // FailBatchInputs makes every batch create/update/upsert input whose
 // requested properties satisfy fn fail with a VALIDATION_ERROR, as a real
-// invalid value would: with objectWriteTraceIds on every input the batch
-// answers 207 with per-input errors, otherwise the whole batch fails.
+// invalid value would: with objectWriteTraceIds on every input a create or
+// update answers 207 with per-input errors, otherwise (and for an upsert by
+// email, unless WithPartialEmailUpserts) the whole batch fails.
 // Passing nil turns it off.
 func (f *Fake) FailBatchInputs(fn func(props map[string]string) bool) {
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
 	f.failInput = fn
+}
+
+// RefuseEmails makes the fake's email validation also refuse every address
+// for which fn returns true, with HubSpot's "Email address … is invalid"
+// error: the real service refuses some addresses that pass a client-side
+// check (a domain it does not accept, say). Passing nil turns it off.
+func (f *Fake) RefuseEmails(fn func(email string) bool) {
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
+	f.refuseEmail = fn
+}
+
+// acceptsEmail reports whether the fake takes s as an email address.
+func (f *Fake) acceptsEmail(s string) bool {
+	if !validEmail(s) {
+		return false
+	}
+	f.faultMu.Lock()
+	fn := f.refuseEmail
+	f.faultMu.Unlock()
+	return fn == nil || !fn(strings.ToLower(s))
 }
 
 func (f *Fake) inputFails(props map[string]string) bool {

@@ -11,21 +11,25 @@ import (
 // Property is a contact property definition with the JSON names of HubSpot's
 // Property schema (hubspot-api.md §4.2).
 type Property struct {
-	Name                 string                `json:"name"`
-	Label                string                `json:"label"`
-	Type                 string                `json:"type"`
-	FieldType            string                `json:"fieldType"`
-	GroupName            string                `json:"groupName"`
-	Description          string                `json:"description"`
-	Options              []PropertyOption      `json:"options"`
-	DisplayOrder         int                   `json:"displayOrder"`
-	Hidden               bool                  `json:"hidden"`
-	FormField            bool                  `json:"formField"`
-	HasUniqueValue       bool                  `json:"hasUniqueValue"`
-	HubspotDefined       bool                  `json:"hubspotDefined,omitempty"`
-	Calculated           bool                  `json:"calculated"`
-	ExternalOptions      bool                  `json:"externalOptions"`
-	Archived             bool                  `json:"archived"`
+	Name            string           `json:"name"`
+	Label           string           `json:"label"`
+	Type            string           `json:"type"`
+	FieldType       string           `json:"fieldType"`
+	GroupName       string           `json:"groupName"`
+	Description     string           `json:"description"`
+	Options         []PropertyOption `json:"options"`
+	DisplayOrder    int              `json:"displayOrder"`
+	Hidden          bool             `json:"hidden"`
+	FormField       bool             `json:"formField"`
+	HasUniqueValue  bool             `json:"hasUniqueValue"`
+	HubspotDefined  bool             `json:"hubspotDefined,omitempty"`
+	Calculated      bool             `json:"calculated"`
+	ExternalOptions bool             `json:"externalOptions"`
+	Archived        bool             `json:"archived"`
+	// DataSensitivity is "non_sensitive" when empty; a sensitive property
+	// is only read (and listed) with the matching dataSensitivity
+	// parameter, as on HubSpot.
+	DataSensitivity      string                `json:"dataSensitivity,omitempty"`
 	CreatedAt            string                `json:"createdAt,omitempty"`
 	UpdatedAt            string                `json:"updatedAt,omitempty"`
 	ModificationMetadata *ModificationMetadata `json:"modificationMetadata,omitempty"`
@@ -322,12 +326,22 @@ type groupList struct {
 	Results []PropertyGroup `json:"results"`
 }
 
+// sensitivityOf is a property's (or a request's) data sensitivity, with
+// HubSpot's default.
+func sensitivityOf(s string) string {
+	if s == "" {
+		return "non_sensitive"
+	}
+	return s
+}
+
 func (f *Fake) handleListProperties(w http.ResponseWriter, r *http.Request) {
 	archived := r.URL.Query().Get("archived") == "true"
+	ds := sensitivityOf(r.URL.Query().Get("dataSensitivity"))
 	f.mu.RLock()
 	out := propertyList{Results: []Property{}}
 	for _, n := range f.propOrder {
-		if p := f.props[n]; p.Archived == archived {
+		if p := f.props[n]; p.Archived == archived && sensitivityOf(p.DataSensitivity) == ds {
 			out.Results = append(out.Results, *p)
 		}
 	}
@@ -338,7 +352,8 @@ func (f *Fake) handleListProperties(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) handleGetProperty(w http.ResponseWriter, r *http.Request, name string) {
 	f.mu.RLock()
 	p, ok := f.props[name]
-	ok = ok && p.Archived == (r.URL.Query().Get("archived") == "true")
+	ok = ok && p.Archived == (r.URL.Query().Get("archived") == "true") &&
+		sensitivityOf(p.DataSensitivity) == sensitivityOf(r.URL.Query().Get("dataSensitivity"))
 	var cp Property
 	if ok {
 		cp = *p

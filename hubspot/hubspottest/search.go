@@ -449,12 +449,19 @@ func (f *Fake) handleSearch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	end := min(after+limit, maxSearchResults)
-	total, page := f.searchPage(in, groups, srt, after, end)
+	// Offsets count the phantom entries first (WithSearchPhantoms).
+	ph := f.phantoms
+	total, page := f.searchPage(in, groups, srt, max(after-ph, 0), max(end-ph, 0))
+	total += ph
 	resp := wireSearchResponse{Total: total, Results: make([]wireObject, 0, len(page))}
 	for _, c := range page {
 		resp.Results = append(resp.Results, f.render(c, names))
 	}
-	if next := after + len(page); next < total && len(page) > 0 {
+	covered := max(min(end, total)-after, 0) // offsets this page served, phantoms included
+	if ph == 0 {
+		covered = len(page)
+	}
+	if next := after + covered; next < total && covered > 0 {
 		resp.Paging = &wirePaging{Next: &wireNext{After: strconv.Itoa(next)}}
 	}
 	writeJSON(w, http.StatusOK, resp)

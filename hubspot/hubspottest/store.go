@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cardbridge/sansanhubspot/internal/emaildomain"
 )
 
 // Contact is a snapshot of a stored contact. Properties holds only set
@@ -78,12 +80,10 @@ type propChange struct {
 // maxValueLen is HubSpot's limit for string property values.
 const maxValueLen = 65536
 
-// bogusTLDs are typo domains HubSpot was observed to reject (hubspot-api.md §9).
-var bogusTLDs = map[string]bool{"lcom": true, "con": true, "cmo": true, "ocm": true, "comm": true, "coom": true, "vom": true, "xom": true}
-
 // validEmail approximates HubSpot's unpublished email validation: one @, a
-// dot-atom local part, a dotted host name and an alphabetic TLD of 2-24
-// letters that is not a known typo.
+// dot-atom local part, a dotted host name and a registrable name under an
+// ICANN public suffix (so typos such as .con and reserved names such as
+// .test are refused, as HubSpot refuses them).
 func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
@@ -112,16 +112,9 @@ func validEmail(s string) bool {
 			}
 		}
 	}
-	tld := labels[len(labels)-1]
-	if len(tld) < 2 || len(tld) > 24 {
-		return false
-	}
-	for i := 0; i < len(tld); i++ {
-		if c := tld[i] | 0x20; c < 'a' || c > 'z' {
-			return false
-		}
-	}
-	return !bogusTLDs[strings.ToLower(tld)]
+	// As HubSpot: the domain must be a registrable name under a real
+	// (ICANN) public suffix.
+	return emaildomain.Check(strings.ToLower(domain)) == ""
 }
 
 func isAlnum(c byte) bool {
@@ -182,7 +175,7 @@ func (f *Fake) validateProps(in map[string]string, api bool) (map[string]string,
 			continue
 		}
 		if name == "email" {
-			if !validEmail(v) {
+			if !f.acceptsEmail(v) {
 				errs = append(errs, propertyError{Message: fmt.Sprintf("Email address %s is invalid", v), Error: "INVALID_EMAIL", Name: name})
 				continue
 			}

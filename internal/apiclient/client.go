@@ -31,8 +31,12 @@ const MaxRetryAfter = 15 * time.Minute
 const DefaultMaxBody = 32 << 20
 
 // Config holds everything a Client needs. BaseURL and HTTPClient are
-// required; the rest have safe defaults.
+// required; the rest have safe defaults. The public clients fill it through
+// [Settings.Build].
 type Config struct {
+	// Service is the public package name that starts error messages
+	// ("apiclient" when empty).
+	Service string
 	// BaseURL is the absolute base with a trailing slash; relative paths
 	// resolve against it.
 	BaseURL *url.URL
@@ -42,6 +46,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// Limiter, when set, is awaited before every attempt, retries included.
 	Limiter *rate.Limiter
+	// SearchLimiter, when set, is awaited before every attempt of a call
+	// with Call.Search set.
+	SearchLimiter *rate.Limiter
+	// SearchNotCounted makes search calls skip Limiter; by default they
+	// wait for both limiters.
+	SearchNotCounted bool
 	// Retry configures retries; MaxAttempts 0 means a single attempt.
 	Retry RetryPolicy
 	// Classify decides which failures are retried (DefaultClassify when nil).
@@ -50,8 +60,14 @@ type Config struct {
 	// error (an *HTTPError when it is nil or returns nil).
 	CheckResponse func(resp *http.Response, body []byte) error
 	// Auth sets credentials on the outgoing request, which is already a
-	// clone owned by this call.
-	Auth func(ctx context.Context, req *http.Request) error
+	// clone owned by this call, and reports the secrets it used: the client
+	// scrubs them from error bodies, errors, logs and the requests reachable
+	// from responses.
+	Auth func(ctx context.Context, req *http.Request) (secrets []string, err error)
+	// Secrets are scrubbed like the ones Auth reports, from the start.
+	Secrets []string
+	// RetryHook, when set, is called before every wait for a retry.
+	RetryHook func(ctx context.Context, ev RetryEvent)
 	// Logger receives debug lines per attempt and warnings per retry.
 	Logger *slog.Logger
 	// UserAgent is sent as User-Agent.
@@ -68,15 +84,39 @@ type Config struct {
 type Client struct {
 	cfg      Config
 	requests atomic.Int64
+	secrets  secrets
+	// rateLimited counts consecutive 429 responses, for the growing wait
+	// of RetryPolicy.RateLimitWait.
+	rateLimited atomic.Int64
+}
+
+// RetryEvent describes a retry about to be waited for.
+type RetryEvent struct {
+	// Method and URL identify the request; URL is sanitized.
+	Method, URL string
+	// Attempt is the number of the attempt that failed (1 for the first).
+	Attempt int
+	// StatusCode is the failed attempt's status, 0 for a transport error.
+	StatusCode int
+	// Wait is how long the client waits before the next attempt.
+	Wait time.Duration
+	// Reason explains the retry, e.g. "rate limited".
+	Reason string
+	// RateLimited counts the consecutive 429 responses so far (0 when the
+	// failure was not a 429).
+	RateLimited int
 }
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
+	if cfg.Service == "" {
+		cfg.Service = "apiclient"
+	}
 	if cfg.BaseURL == nil {
-		return nil, errors.New("apiclient: base url is required")
+		return nil, fmt.Errorf("%s: base url is required", cfg.Service)
 	}
 	if cfg.HTTPClient == nil {
-		return nil, errors.New("apiclient: http client is required")
+		return nil, fmt.Errorf("%s: http client is required", cfg.Service)
 	}
 	hc := *cfg.HTTPClient
 	hc.CheckRedirect = sameHostRedirects(cfg.HTTPClient.CheckRedirect)
@@ -85,13 +125,19 @@ func New(cfg Config) (*Client, error) {
 		cfg.Retry.MaxAttempts = 1
 	}
 	if err := cfg.Retry.Validate(); err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
+		return nil, fmt.Errorf("%s: %w", cfg.Service, err)
 	}
 	if cfg.Classify == nil {
 		cfg.Classify = DefaultClassify
 	}
+	c := &Client{secrets: newSecrets(cfg.Secrets)}
+	cfg.Secrets = nil // kept only in c.secrets, out of reach of %+v
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		// One redaction path: every record passes through the client's
+		// scrubber, whoever logs it.
+		cfg.Logger = slog.New(&redactHandler{h: cfg.Logger.Handler(), redact: c.Redact})
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = Sleep
@@ -102,8 +148,17 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	return &Client{cfg: cfg}, nil
+	c.cfg = cfg
+	return c, nil
 }
+
+// errorf returns an error whose message starts with the service name.
+func (c *Client) errorf(format string, args ...any) error {
+	return fmt.Errorf(c.cfg.Service+": "+format, args...)
+}
+
+// Logger returns the client's logger, which scrubs the client's secrets.
+func (c *Client) Logger() *slog.Logger { return c.cfg.Logger }
 
 // sameHostRedirects wraps next (net/http's default policy when nil) so that
 // a redirect to another host, or from https to http, is not followed: unless
@@ -138,12 +193,34 @@ func (c *Client) BaseURL() *url.URL {
 // client has sent since it was created.
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
+// SearchRateLimit returns the proactive limit of search calls in requests
+// per second: rate.Inf when they have none of their own.
+func (c *Client) SearchRateLimit() rate.Limit {
+	if c.cfg.SearchLimiter == nil {
+		return rate.Inf
+	}
+	return c.cfg.SearchLimiter.Limit()
+}
+
+// RateLimit returns the proactive limit of the client's calls in requests
+// per second: rate.Inf when it has none.
+func (c *Client) RateLimit() rate.Limit {
+	if c.cfg.Limiter == nil {
+		return rate.Inf
+	}
+	return c.cfg.Limiter.Limit()
+}
+
 // Call describes one logical API call.
 type Call struct {
 	// Method is the HTTP method.
 	Method string
 	// Path is relative to the base URL, already escaped (see Path).
 	Path string
+	// Base, when set, replaces the client's base URL for this call (e.g.
+	// another API version of the same host). It must have the scheme and
+	// host of the client's base URL.
+	Base *url.URL
 	// Query is url.Values, or a struct encoded with go-querystring, or nil.
 	Query any
 	// Body is JSON-encoded once and replayed on retries; nil sends no body.
@@ -156,8 +233,11 @@ type Call struct {
 	// Idempotent overrides the method's default (GET, HEAD, PUT, DELETE and
 	// OPTIONS are idempotent; POST and PATCH are not).
 	Idempotent *bool
-	// Limiter overrides Config.Limiter for this call (e.g. a search limit).
+	// Limiter overrides Config.Limiter for this call.
 	Limiter *rate.Limiter
+	// Search marks a search call: it waits for Config.SearchLimiter, and
+	// for Config.Limiter too unless Config.SearchNotCounted.
+	Search bool
 }
 
 // HTTPError is the default error for a non-2xx response.
@@ -175,28 +255,33 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: status %d", e.Method, e.URL, e.StatusCode)
 }
 
-// buildURL resolves path and query against the base URL.
-func (c *Client) buildURL(path string, q any) (*url.URL, error) {
+// buildURL resolves path and query against base (the client's when nil).
+func (c *Client) buildURL(base *url.URL, path string, q any) (*url.URL, error) {
+	if base == nil {
+		base = c.cfg.BaseURL
+	} else if base.Scheme != c.cfg.BaseURL.Scheme || !strings.EqualFold(base.Host, c.cfg.BaseURL.Host) {
+		return nil, c.errorf("call base %q is not on the client's host", SanitizeURL(base))
+	}
 	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
-		return nil, fmt.Errorf("apiclient: path %q must be relative", path)
+		return nil, c.errorf("path %q must be relative", path)
 	}
 	rawPath, _, _ := strings.Cut(path, "?")
 	rawPath, _, _ = strings.Cut(rawPath, "#")
 	for _, seg := range strings.Split(rawPath, "/") {
 		// An escaped dot segment ("%2e%2e") is decoded by many servers too.
 		if un, err := url.PathUnescape(seg); seg == ".." || seg == "." || (err == nil && (un == ".." || un == ".")) {
-			return nil, fmt.Errorf("%w in %q", ErrInvalidPath, path)
+			return nil, c.errorf("%w in %q", ErrInvalidPath, path)
 		}
 	}
 	// The "./" prefix keeps a colon in the first segment (an id such as
 	// "a:b") from being parsed as a URL scheme.
-	u, err := c.cfg.BaseURL.Parse("./" + path)
+	u, err := base.Parse("./" + path)
 	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
+		return nil, c.errorf("path %q: %w", path, unwrapURLError(err))
 	}
 	vals, err := encodeQuery(q)
 	if err != nil {
-		return nil, err
+		return nil, c.errorf("%w", err)
 	}
 	if len(vals) > 0 {
 		u.RawQuery = vals.Encode()
@@ -217,7 +302,7 @@ func encodeQuery(q any) (url.Values, error) {
 	}
 	vals, err := query.Values(q)
 	if err != nil {
-		return nil, fmt.Errorf("apiclient: encode query: %w", err)
+		return nil, fmt.Errorf("encode query: %w", err)
 	}
 	return vals, nil
 }
@@ -225,7 +310,7 @@ func encodeQuery(q any) (url.Values, error) {
 // NewRequest builds the request of call without sending it. The body is
 // encoded once and GetBody replays it.
 func (c *Client) NewRequest(ctx context.Context, call Call) (*http.Request, error) {
-	u, err := c.buildURL(call.Path, call.Query)
+	u, err := c.buildURL(call.Base, call.Path, call.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -234,12 +319,12 @@ func (c *Client) NewRequest(ctx context.Context, call Call) (*http.Request, erro
 		if raw, ok := call.Body.(json.RawMessage); ok {
 			body = raw
 		} else if body, err = json.Marshal(call.Body); err != nil {
-			return nil, fmt.Errorf("apiclient: encode body: %w", err)
+			return nil, c.errorf("encode body: %w", err)
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, call.Method, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
+		return nil, c.errorf("%w", err)
 	}
 	if body != nil {
 		req.Body = io.NopCloser(bytes.NewReader(body))
@@ -278,7 +363,16 @@ func idempotent(call Call) bool {
 // 2xx body into call.Out. It returns the last response (body consumed and
 // closed) when one was received, so callers can read status and headers even
 // with an error. A cancelled ctx ends the call with ctx.Err().
+//
+// The client's secrets are scrubbed from the error and from the requests
+// reachable from the response.
 func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
+	resp, err := c.do(ctx, call)
+	c.scrubRequests(resp)
+	return resp, c.RedactError(err)
+}
+
+func (c *Client) do(ctx context.Context, call Call) (*http.Response, error) {
 	req, err := c.NewRequest(ctx, call)
 	if err != nil {
 		return nil, err
@@ -287,23 +381,28 @@ func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	limiter := c.cfg.Limiter
-	if call.Limiter != nil {
-		limiter = call.Limiter
-	}
+	limiters := c.limiters(call)
 	idem := idempotent(call)
-	where := sanitizeURL(req.URL)
+	where := SanitizeURL(req.URL)
 	log := c.cfg.Logger
 	for attempt := 1; ; attempt++ {
-		if limiter != nil {
-			if err := limiter.Wait(ctx); err != nil {
+		for _, l := range limiters {
+			if err := l.Wait(ctx); err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, ctxErr
 				}
-				return nil, fmt.Errorf("apiclient: rate limiter: %w", err)
+				return nil, c.errorf("rate limiter: %w", err)
 			}
 		}
 		resp, err := c.attempt(ctx, req, call.Out)
+		limited := 0
+		if resp != nil {
+			if resp.StatusCode == http.StatusTooManyRequests {
+				limited = int(c.rateLimited.Add(1))
+			} else {
+				c.rateLimited.Store(0)
+			}
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -317,6 +416,9 @@ func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
 			return nil, err
 		}
 		d := c.cfg.Classify(resp, err, idem)
+		if d.Retry && limited > 0 {
+			d.After = max(d.After, c.cfg.Retry.RateLimitBackoff(limited))
+		}
 		if d.Retry && d.After > MaxRetryAfter {
 			// A server asking for a longer pause gets the error back rather
 			// than a call blocked for that long.
@@ -330,10 +432,54 @@ func (c *Client) Do(ctx context.Context, call Call) (*http.Response, error) {
 		}
 		wait := max(c.cfg.Retry.Backoff(attempt), d.After)
 		log.WarnContext(ctx, "retrying request", "method", req.Method, "url", where, "attempt", attempt, "delay", wait, "reason", d.Reason)
+		if hook := contextRetryHook(ctx); c.cfg.RetryHook != nil || hook != nil {
+			ev := RetryEvent{Method: req.Method, URL: where, Attempt: attempt, Wait: wait, Reason: d.Reason, RateLimited: limited}
+			if resp != nil {
+				ev.StatusCode = resp.StatusCode
+			}
+			if c.cfg.RetryHook != nil {
+				c.cfg.RetryHook(ctx, ev)
+			}
+			if hook != nil {
+				hook(ctx, ev)
+			}
+		}
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return resp, err
 		}
 	}
+}
+
+type retryHookKey struct{}
+
+// ContextWithRetryHook returns a context that makes every call made with it
+// report its retries to hook, in addition to Config.RetryHook. Code that
+// receives a client already built (a sync engine) uses it to observe the
+// waits of its own calls.
+func ContextWithRetryHook(ctx context.Context, hook func(ctx context.Context, ev RetryEvent)) context.Context {
+	return context.WithValue(ctx, retryHookKey{}, hook)
+}
+
+func contextRetryHook(ctx context.Context) func(context.Context, RetryEvent) {
+	h, _ := ctx.Value(retryHookKey{}).(func(context.Context, RetryEvent))
+	return h
+}
+
+// limiters returns the limiters call waits for, in order.
+func (c *Client) limiters(call Call) []*rate.Limiter {
+	var ls []*rate.Limiter
+	switch {
+	case call.Limiter != nil:
+		ls = append(ls, call.Limiter)
+	case call.Search && c.cfg.SearchLimiter != nil:
+		ls = append(ls, c.cfg.SearchLimiter)
+		if !c.cfg.SearchNotCounted && c.cfg.Limiter != nil {
+			ls = append(ls, c.cfg.Limiter)
+		}
+	case c.cfg.Limiter != nil:
+		ls = append(ls, c.cfg.Limiter)
+	}
+	return ls
 }
 
 // transportError marks an error from the transport rather than the API.
@@ -347,23 +493,25 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, out any) (*htt
 	if orig.GetBody != nil {
 		b, err := orig.GetBody()
 		if err != nil {
-			return nil, fmt.Errorf("apiclient: replay body: %w", err)
+			return nil, c.errorf("replay body: %w", err)
 		}
 		req.Body = b
 	}
 	if c.cfg.Auth != nil {
-		if err := c.cfg.Auth(ctx, req); err != nil {
-			return nil, fmt.Errorf("apiclient: auth: %w", err)
+		secrets, err := c.cfg.Auth(ctx, req)
+		if err != nil {
+			return nil, c.errorf("auth: %w", err)
 		}
+		c.secrets.add(secrets)
 	}
 	c.requests.Add(1)
-	where := sanitizeURL(req.URL)
+	where := SanitizeURL(req.URL)
 	start := time.Now()
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		// *url.Error repeats the raw URL; swap it for the sanitized one
 		// before the error reaches a log or the caller.
-		terr := &transportError{err: fmt.Errorf("%s %s: %w", req.Method, where, unwrapURLError(err))}
+		terr := &transportError{err: c.errorf("%s %s: %w", req.Method, where, unwrapURLError(err))}
 		c.cfg.Logger.DebugContext(ctx, "request failed", "method", req.Method, "url", where, "error", terr)
 		return nil, terr
 	}
@@ -374,6 +522,7 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, out any) (*htt
 	c.cfg.Logger.DebugContext(ctx, "request done", "method", req.Method, "url", where, "status", resp.StatusCode, "elapsed", time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxErrorBody))
+		body = c.redactBytes(body)
 		if c.cfg.CheckResponse != nil {
 			// A nil from CheckResponse must not turn a failed call into a
 			// success with an undecoded Out; fall back to *HTTPError.
@@ -384,7 +533,7 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, out any) (*htt
 		return resp, &HTTPError{Method: req.Method, URL: where, StatusCode: resp.StatusCode, Body: body}
 	}
 	if err := decodeBody(resp.Body, out, c.cfg.MaxBody, resp.ContentLength); err != nil {
-		return resp, fmt.Errorf("%s %s: %w", req.Method, where, err)
+		return resp, c.errorf("%s %s: %w", req.Method, where, err)
 	}
 	return resp, nil
 }
@@ -398,7 +547,7 @@ func unwrapURLError(err error) error {
 }
 
 // ErrBodyTooLarge reports a response body over the configured cap.
-var ErrBodyTooLarge = errors.New("apiclient: response body too large")
+var ErrBodyTooLarge = errors.New("response body too large")
 
 // decodeBody decodes JSON into out, tolerating an empty body, unknown fields
 // and nulls; an io.Writer receives the raw bytes instead.
@@ -414,7 +563,7 @@ func decodeBody(r io.Reader, out any, limit, size int64) error {
 	if w, ok := out.(io.Writer); ok {
 		n, err := io.Copy(w, lr)
 		if err != nil {
-			return fmt.Errorf("apiclient: read body: %w", err)
+			return fmt.Errorf("read body: %w", err)
 		}
 		if n > limit {
 			return ErrBodyTooLarge
@@ -444,7 +593,7 @@ func decodeBody(r io.Reader, out any, limit, size int64) error {
 		data, err = io.ReadAll(lr)
 	}
 	if err != nil {
-		return fmt.Errorf("apiclient: read body: %w", err)
+		return fmt.Errorf("read body: %w", err)
 	}
 	if int64(len(data)) > limit {
 		return ErrBodyTooLarge
@@ -453,7 +602,7 @@ func decodeBody(r io.Reader, out any, limit, size int64) error {
 }
 
 // ErrEmptyBody reports a 2xx response without the JSON body the call needs.
-var ErrEmptyBody = errors.New("apiclient: empty response body")
+var ErrEmptyBody = errors.New("empty response body")
 
 // DecodeJSON decodes data into out, ignoring unknown fields. An empty or
 // whitespace-only body is ErrEmptyBody, since every caller that passes out
@@ -477,7 +626,7 @@ type DecodeError struct {
 
 // Error implements error.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("apiclient: decode response: %v (body starts %q)", e.Err, e.Prefix)
+	return fmt.Sprintf("decode response: %v (body starts %q)", e.Err, e.Prefix)
 }
 
 // Unwrap returns the JSON error.

@@ -377,10 +377,10 @@ func TestDoAuthOnClone(t *testing.T) {
 	var authCalls atomic.Int64
 	c, mt := newMockClient(t, apiclient.Config{
 		Retry: apiclient.RetryPolicy{MaxAttempts: 3},
-		Auth: func(_ context.Context, req *http.Request) error {
+		Auth: func(_ context.Context, req *http.Request) ([]string, error) {
 			authCalls.Add(1)
 			req.Header.Add("Authorization", "Bearer tok")
-			return nil
+			return nil, nil
 		},
 	})
 	var mu sync.Mutex
@@ -429,7 +429,7 @@ func TestDoAuthError(t *testing.T) {
 	t.Parallel()
 	errNoToken := errors.New("no token configured")
 	c, mt := newMockClient(t, apiclient.Config{
-		Auth: func(context.Context, *http.Request) error { return errNoToken },
+		Auth: func(context.Context, *http.Request) ([]string, error) { return nil, errNoToken },
 	})
 	mt.RegisterNoResponder(httpmock.NewStringResponder(200, "{}"))
 	resp, err := c.Do(t.Context(), apiclient.Call{Method: "POST", Path: "x", Body: note{}})
@@ -687,7 +687,7 @@ func TestDecodeJSON(t *testing.T) {
 				if !strings.HasPrefix(tt.data, derr.Prefix) || derr.Prefix == "" {
 					t.Errorf("Prefix = %q, want a prefix of %q", derr.Prefix, tt.data)
 				}
-				if !strings.HasPrefix(err.Error(), "apiclient: decode response: ") {
+				if !strings.HasPrefix(err.Error(), "decode response: ") {
 					t.Errorf("Error() = %q", err)
 				}
 			case !errors.Is(err, tt.wantErr):

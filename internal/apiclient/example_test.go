@@ -63,9 +63,9 @@ func ExampleClient_Do() {
 		BaseURL:    base,
 		HTTPClient: srv.Client(),
 		Retry:      apiclient.RetryPolicy{MaxAttempts: 3, Initial: time.Millisecond, Max: 10 * time.Millisecond},
-		Auth: func(_ context.Context, req *http.Request) error {
+		Auth: func(_ context.Context, req *http.Request) ([]string, error) {
 			req.Header.Set("Authorization", "Bearer example-token")
-			return nil
+			return []string{"example-token"}, nil
 		},
 	})
 	if err != nil {

@@ -77,7 +77,7 @@ func checkDecodeError(t *testing.T, data []byte, err error) {
 	if len(derr.Prefix) > 120 || !utf8.ValidString(derr.Prefix) {
 		t.Fatalf("Prefix %q is longer than 120 bytes or not valid UTF-8", derr.Prefix)
 	}
-	if !strings.HasPrefix(err.Error(), "apiclient: decode response: ") {
+	if !strings.HasPrefix(err.Error(), "decode response: ") {
 		t.Fatalf("Error() = %q", err)
 	}
 }

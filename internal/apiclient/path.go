@@ -10,7 +10,7 @@ import (
 
 // ErrInvalidPath reports a path parameter that cannot be placed in a URL
 // safely: empty, "." or "..", which would change the resolved endpoint.
-var ErrInvalidPath = errors.New("apiclient: invalid path parameter")
+var ErrInvalidPath = errors.New("invalid path parameter")
 
 // Path builds a relative request path from a format whose %s verbs are
 // replaced by the escaped parts, e.g. Path("bizCards/%s/tags", id). Each part
@@ -29,33 +29,31 @@ func Path(format string, parts ...string) (string, error) {
 
 // ParseBaseURL parses a client base URL, requiring an absolute http or https
 // URL without query, fragment or user info, and appending the trailing slash
-// that relative resolution needs.
+// that relative resolution needs. Its errors give only the reason, never the
+// input, which may carry a credential; [Settings] adds the service and the
+// input as given.
 func ParseBaseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("empty")
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// *url.Error repeats the raw URL, user info included; keep only the
 		// reason so a credential pasted into the URL stays out of errors.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, fmt.Errorf("apiclient: invalid base url: %w", err)
+		return nil, unwrapURLError(err)
 	}
-	// shown omits user info, query and fragment, any of which may carry a
-	// credential (url.Redacted keeps a bare user name, which may be a token).
-	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("apiclient: base url %q: scheme must be http or https", shown)
+		return nil, errors.New("scheme must be http or https")
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("apiclient: base url %q has no host", shown)
+		return nil, errors.New("no host")
 	}
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("apiclient: base url %q must not carry user info, query or fragment", shown)
+		return nil, errors.New("must not carry user info, query or fragment")
 	}
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == ".." {
-			return nil, fmt.Errorf("apiclient: base url %q: %w", shown, ErrInvalidPath)
+			return nil, ErrInvalidPath
 		}
 	}
 	if !strings.HasSuffix(u.Path, "/") {
@@ -78,14 +76,16 @@ func IsLoopback(u *url.URL) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// sanitizeURL returns u without query values whose names suggest secrets,
-// so URLs can go into errors and logs.
-func sanitizeURL(u *url.URL) string {
+// SanitizeURL returns u without user info and with the query values whose
+// names suggest secrets replaced, so URLs can go into errors and logs. It is
+// the one URL sanitizer of both clients.
+func SanitizeURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
 	c := *u
 	c.User = nil
+	c.Fragment = ""
 	if c.RawQuery != "" {
 		q := c.Query()
 		for k := range q {

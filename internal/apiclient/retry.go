@@ -14,8 +14,11 @@ import (
 	"time"
 )
 
-// RetryPolicy configures retries of failed attempts. The zero value means
-// "use the client's defaults"; use MaxAttempts 1 to disable retries.
+// RetryPolicy configures retries of failed attempts. It is the one policy
+// type of both clients (sansan.RetryPolicy and hubspot.RetryPolicy are
+// aliases of it). As with gax-go's Backoff, a zero field means "the
+// client's default" (see [RetryPolicy.WithDefaults]); MaxAttempts 1
+// disables retries.
 type RetryPolicy struct {
 	// MaxAttempts is the total number of attempts, the first included.
 	MaxAttempts int
@@ -25,14 +28,41 @@ type RetryPolicy struct {
 	Max time.Duration
 	// Multiplier grows the ceiling after each attempt (2 when zero).
 	Multiplier float64
+	// RateLimitWait is the minimum wait after a 429 response. After
+	// consecutive 429s (the client's, across calls, until any other
+	// response) it doubles each time, up to RateLimitMaxWait.
+	RateLimitWait time.Duration
+	// RateLimitMaxWait caps the growing wait after consecutive 429s; at or
+	// below RateLimitWait the wait does not grow.
+	RateLimitMaxWait time.Duration
 }
 
-// Validate reports a policy that cannot work.
+// WithDefaults returns p with its zero fields taken from d.
+func (p RetryPolicy) WithDefaults(d RetryPolicy) RetryPolicy {
+	orDefault(&p.MaxAttempts, d.MaxAttempts)
+	orDefault(&p.Initial, d.Initial)
+	orDefault(&p.Max, d.Max)
+	orDefault(&p.Multiplier, d.Multiplier)
+	orDefault(&p.RateLimitWait, d.RateLimitWait)
+	orDefault(&p.RateLimitMaxWait, d.RateLimitMaxWait)
+	return p
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// Validate reports a policy that cannot work. Zero fields are valid: they
+// stand for defaults.
 func (p RetryPolicy) Validate() error {
 	switch {
-	case p.MaxAttempts < 1:
-		return errors.New("retry policy: max attempts must be at least 1")
-	case p.Initial < 0 || p.Max < 0:
+	case p.MaxAttempts < 0:
+		return errors.New("retry policy: max attempts must not be negative")
+	case p.Initial < 0 || p.Max < 0 || p.RateLimitWait < 0 || p.RateLimitMaxWait < 0:
 		return errors.New("retry policy: durations must not be negative")
 	case p.Max > 0 && p.Initial > p.Max:
 		return errors.New("retry policy: initial backoff exceeds max")
@@ -40,6 +70,21 @@ func (p RetryPolicy) Validate() error {
 		return errors.New("retry policy: multiplier must be a finite number of at least 1")
 	}
 	return nil
+}
+
+// RateLimitBackoff returns the minimum wait after the n-th consecutive 429
+// (1-based): RateLimitWait doubled n-1 times, capped at RateLimitMaxWait
+// (or at RateLimitWait when that is larger).
+func (p RetryPolicy) RateLimitBackoff(n int) time.Duration {
+	w := p.RateLimitWait
+	if w <= 0 {
+		return 0
+	}
+	ceil := max(p.RateLimitMaxWait, w)
+	for i := 1; i < n && w < ceil; i++ {
+		w *= 2
+	}
+	return min(w, ceil)
 }
 
 // Backoff returns the full-jitter delay before retry number n (1-based):

@@ -135,10 +135,10 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 				Sleep:      (&sleepRecorder{}).Sleep,
 				Logger:     logger,
 				MaxBody:    tt.maxBody,
-				Auth: func(_ context.Context, req *http.Request) error {
+				Auth: func(_ context.Context, req *http.Request) ([]string, error) {
 					req.Header.Set("Authorization", "Bearer "+canary)
 					req.Header.Set("X-Sansan-Api-Key", canary)
-					return nil
+					return []string{canary}, nil
 				},
 			})
 			if err != nil {
@@ -293,9 +293,9 @@ func TestDoRedirects(t *testing.T) {
 				HTTPClient: hc,
 				Sleep:      (&sleepRecorder{}).Sleep,
 				Retry:      testPolicy,
-				Auth: func(_ context.Context, req *http.Request) error {
+				Auth: func(_ context.Context, req *http.Request) ([]string, error) {
 					req.Header.Set("X-Sansan-Api-Key", canary)
-					return nil
+					return []string{canary}, nil
 				},
 			})
 			if err != nil {

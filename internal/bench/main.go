@@ -37,6 +37,16 @@ type options struct {
 	scale     float64
 	only      map[string]bool
 	seed      uint64
+	net       netOptions
+}
+
+// netOptions configure the "network" scenario.
+type netOptions struct {
+	hubspot []time.Duration // HubSpot latencies, one row each
+	sansan  time.Duration   // Sansan latency
+	jitter  float64         // ± fraction
+	cards   []int           // tenant sizes
+	bigRuns int             // runs of tenants of 100,000 cards or more
 }
 
 func main() {
@@ -44,12 +54,17 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per figure (min/median/max); 100,000-card syncs run once")
 	quick := flag.Bool("quick", false, "smaller sizes and one run: a smoke test of the suite")
 	scale := flag.Float64("scale", 2, "time scale of the rate-limit scenarios: limits ×scale, durations ÷scale")
-	only := flag.String("only", "", "comma-separated scenarios to run (calls,throughput,pipeline,memory,latency,naive); all when empty")
+	only := flag.String("only", "", "comma-separated scenarios to run (calls,throughput,network,pipeline,memory,latency,naive); all when empty")
 	out := flag.String("out", "", "also write the results (markdown) to this file")
 	seed := flag.Uint64("seed", 1, "seed of the generated Sansan tenant")
 	tier := flag.Int("tier", 0, "throughput: only this HubSpot limit per 10 s (100 or 190); 0 = both")
 	noNetwork := flag.Bool("no-network", false, "throughput: skip the rows with modelled network latency")
 	tcards := flag.Int("throughput-cards", 0, "cards of the throughput scenario (default 30,000; 20,000 with -quick)")
+	netHub := flag.String("net-hubspot", "0,100ms,400ms,800ms", "network: HubSpot latencies per request, one row each")
+	netSansan := flag.Duration("net-sansan", 300*time.Millisecond, "network: Sansan latency per request")
+	netJitter := flag.Float64("net-jitter", 0.2, "network: ± jitter of every latency, as a fraction")
+	netCards := flag.String("net-cards", "20000,100000", "network: tenant sizes")
+	netBigRuns := flag.Int("net-big-runs", 2, "network: runs of tenants of 100,000 cards or more")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the benchmark process (not the fakes) to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the benchmark process to this file at the end")
 	flag.Parse()
@@ -62,6 +77,15 @@ func main() {
 		return
 	}
 	o := options{tier: *tier, noNetwork: *noNetwork, tcards: *tcards, runs: max(1, *runs), quick: *quick, scale: *scale, seed: *seed, only: map[string]bool{}}
+	var err error
+	if o.net.hubspot, err = parseDurations(*netHub); err == nil {
+		o.net.cards, err = parseInts(*netCards)
+	}
+	if err != nil || *netJitter < 0 || *netJitter >= 1 {
+		fmt.Fprintln(os.Stderr, "bench: bad -net-* flag:", err)
+		os.Exit(2)
+	}
+	o.net.sansan, o.net.jitter, o.net.bigRuns = *netSansan, *netJitter, max(1, *netBigRuns)
 	if o.quick {
 		o.runs = 1
 	}
@@ -95,7 +119,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	err := run(ctx, w, o)
+	err = run(ctx, w, o)
 	if *memprofile != "" {
 		if pf, perr := os.Create(*memprofile); perr == nil {
 			_ = pprof.Lookup("allocs").WriteTo(pf, 0)
@@ -127,6 +151,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	}{
 		{"calls", benchCalls},
 		{"throughput", benchThroughput},
+		{"network", benchNetwork},
 		{"pipeline", benchPipeline},
 		{"memory", benchMemory},
 		{"latency", benchLatency},

@@ -23,7 +23,7 @@ func naiveSync(ctx context.Context, hc *hubspot.Client, sc *sansan.Client) (cont
 	m := mapping.Default()
 	// Preflight, as the engine does: the property group and custom
 	// properties must exist before contacts carry them.
-	tags, _, err := sc.Tags.List(ctx, &sansan.ListTagsOptions{Types: []sansan.TagType{sansan.TagTypePublic, sansan.TagTypeShared}, Range: sansan.RangeAll, Limit: 300})
+	tags, _, err := sc.Tags.List(ctx, &sansan.ListTagsOptions{Types: []sansan.TagType{sansan.TagTypePublic, sansan.TagTypeShared}, Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: sansan.MaxTagLimit}})
 	if err != nil {
 		return 0, err
 	}
@@ -46,8 +46,9 @@ func naiveSync(ctx context.Context, hc *hubspot.Client, sc *sansan.Client) (cont
 		}
 	}
 	opts := &sansan.ListBizCardsOptions{
-		UpdatedFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedTo: time.Now().Add(time.Second),
-		Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted}, IncludeTags: true, Limit: sansan.MaxLimit,
+		UpdatedFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		UpdatedTo:       time.Now().Add(time.Second),
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted}, IncludeTags: true, ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit}},
 	}
 	for card, err := range sc.BizCards.ListIter(ctx, opts) {
 		if err != nil {

@@ -98,15 +98,25 @@ type throughputResult struct {
 }
 
 func runThroughput(ctx context.Context, n int, seed uint64, t tier, scale float64, lat *latencyModel) (*throughputResult, error) {
+	hrec, srec := newRecorder(), newRecorder()
+	if lat != nil {
+		hrec.delay, srec.delay = lat.hubspot(scale), lat.sansan(scale)
+	}
+	return runThroughputWith(ctx, n, seed, t, scale, hrec, srec)
+}
+
+func runThroughputNet(ctx context.Context, n int, seed uint64, t tier, scale float64, m netModel) (*throughputResult, error) {
+	hrec, srec := newRecorder(), newRecorder()
+	hrec.delay, srec.delay = m.delay(m.hubspot, scale), m.delay(m.sansan, scale)
+	return runThroughputWith(ctx, n, seed, t, scale, hrec, srec)
+}
+
+func runThroughputWith(ctx context.Context, n int, seed uint64, t tier, scale float64, hrec, srec *recorder) (*throughputResult, error) {
 	f, err := startFakes(scaledFakes(n, seed, t, scale, ""))
 	if err != nil {
 		return nil, err
 	}
 	defer f.close()
-	hrec, srec := newRecorder(), newRecorder()
-	if lat != nil {
-		hrec.delay, srec.delay = lat.hubspot(scale), lat.sansan(scale)
-	}
 	hc, sc, err := clients(f, scaledLimits(t, scale), hrec, srec)
 	if err != nil {
 		return nil, err
@@ -154,6 +164,23 @@ func runThroughput(ctx context.Context, n int, seed uint64, t tier, scale float6
 	tStar := max(float64(c.HubSpotTotal)/hsRate, float64(c.SansanTotal)/sansanRate) / scale
 	r.wholeRunFraction = tStar / m.wall.Seconds()
 	return r, nil
+}
+
+// throughputCells formats the cells both throughput tables share:
+// contacts, contacts/s, bound, steady / bound, whole pass, HubSpot writes/s,
+// Sansan pages/s and 429s, min / median / max over runs.
+func throughputCells(rs []*throughputResult) string {
+	cells := []string{
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.written) })),
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.contactsPerSec })),
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.boundPerSec })),
+		mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.contactsPerSec / r.boundPerSec })),
+		mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.wholeRunFraction })),
+		mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.writesPerSec })),
+		mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.pagesPerSec })),
+		mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.tooMany) })),
+	}
+	return strings.Join(cells, " | ")
 }
 
 // steadyRate is events per second between the 10th and 90th percentile
@@ -222,15 +249,7 @@ func benchThroughput(ctx context.Context, w io.Writer, o options) error {
 				v.t.max, v.tag, i+1, r.contactsPerSec, r.boundPerSec, r.tooMany, r.wall.Round(time.Millisecond))
 			rs = append(rs, r)
 		}
-		fmt.Fprintf(w, "| %d / 10 s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v.t.max, v.tag, v.n, len(rs),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.written) })),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.contactsPerSec })),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return r.boundPerSec })),
-			mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.contactsPerSec / r.boundPerSec })),
-			mmm("%.1f%%", collect(rs, func(r *throughputResult) float64 { return 100 * r.wholeRunFraction })),
-			mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.writesPerSec })),
-			mmm("%.2f", collect(rs, func(r *throughputResult) float64 { return r.pagesPerSec })),
-			mmm("%.0f", collect(rs, func(r *throughputResult) float64 { return float64(r.tooMany) })),
+		fmt.Fprintf(w, "| %d / 10 s | %s | %d | %d | %s | %s | %s | %s |\n", v.t.max, v.tag, v.n, len(rs), throughputCells(rs),
 			mmm("%.2f s", collect(rs, func(r *throughputResult) float64 { return r.cpu.Seconds() })),
 			mmm("%.2f s", collect(rs, func(r *throughputResult) float64 { return r.fakesCPU.Seconds() })),
 			mmm("%.2f s", collect(rs, func(r *throughputResult) float64 { return r.wall.Seconds() })),

@@ -277,6 +277,8 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 	wh := &hubspot.WebhookHandler{ClientSecret: canarySecret, Logger: log, MaxBodyBytes: 1024,
 		Handle: func(context.Context, []hubspot.WebhookEvent) error { return errors.New("queue full") }}
 	cap.addValue(wh)
+	cap.addValue(hubspot.WebhookVerifyOptions{ClientSecret: canarySecret})
+	cap.addValue(&hubspot.WebhookVerifyOptions{ClientSecret: canarySecret})
 	body := []byte(`[{"eventId":1,"objectId":2,"subscriptionType":"contact.creation","occurredAt":1}]`)
 	stamp := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	good := hubspot.SignatureV3(canarySecret, http.MethodPost, "http://example.com/hook", body, stamp)
@@ -289,7 +291,10 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 		cap.add(w.Body.String())
 		cap.add(fmt.Sprint(w.Header()))
 	}
-	err = hubspot.ValidateSignatureV3(canarySecret, http.MethodPost, "http://example.com/hook", body, stamp, "wrong", time.Now())
+	wrong := httptest.NewRequest(http.MethodPost, "http://example.com/hook", bytes.NewReader(body))
+	wrong.Header.Set(hubspot.HeaderSignatureV3, "wrong")
+	wrong.Header.Set(hubspot.HeaderRequestTimestamp, stamp)
+	err = hubspot.VerifyWebhook(wrong, body, hubspot.WebhookVerifyOptions{ClientSecret: canarySecret})
 	cap.addValue(err)
 
 	// URLs the servers saw.
@@ -361,7 +366,7 @@ func TestCredentialsOnlyToConfiguredHost(t *testing.T) {
 		{"http on localhost", []sansan.Option{sansan.WithBaseURL("http://localhost:1/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("http://localhost:1/")}, false},
 		{"http on ::1", []sansan.Option{sansan.WithBaseURL("http://[::1]:1/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("http://[::1]:1/")}, false},
 		{"http on a lookalike host", []sansan.Option{sansan.WithBaseURL("http://127.0.0.1.example.jp/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("http://localhost.example.jp/")}, true},
-		{"http allowed explicitly", []sansan.Option{sansan.WithBaseURL("http://api.example.jp/v3.2/"), sansan.WithInsecureHTTP()},
+		{"http allowed explicitly", []sansan.Option{sansan.WithBaseURL("http://api.example.jp/v3.2/"), sansan.WithInsecureBaseURL()},
 			[]hubspot.Option{hubspot.WithBaseURL("http://api.example.jp/"), hubspot.WithInsecureBaseURL()}, false},
 		{"https", []sansan.Option{sansan.WithBaseURL("https://api.example.jp/v3.2/")}, []hubspot.Option{hubspot.WithBaseURL("https://api.example.jp/")}, false},
 		{"ftp", []sansan.Option{sansan.WithBaseURL("ftp://api.example.jp/")}, []hubspot.Option{hubspot.WithBaseURL("ftp://api.example.jp/")}, true},

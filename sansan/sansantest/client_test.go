@@ -49,13 +49,9 @@ func TestClientListIterSeededTenant(t *testing.T) {
 	c := newClient(t, srv, admin.APIKey)
 
 	opts := &sansan.ListBizCardsOptions{
-		UpdatedFrom:         time.Date(2000, 1, 1, 0, 0, 0, 0, sansan.JST),
-		UpdatedTo:           time.Date(2030, 1, 1, 0, 0, 0, 0, sansan.JST),
-		Range:               sansan.RangeAll,
-		IncludePastBizCards: true,
-		IncludeTags:         true,
-		EntryStatus:         []sansan.EntryStatus{sansan.EntryStatusCompleted, sansan.EntryStatusProcessing, sansan.EntryStatusUnreadable},
-		Limit:               sansan.MaxLimit,
+		UpdatedFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, sansan.JST),
+		UpdatedTo:       time.Date(2030, 1, 1, 0, 0, 0, 0, sansan.JST),
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, IncludePastBizCards: true, IncludeTags: true, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted, sansan.EntryStatusProcessing, sansan.EntryStatusUnreadable}, ListOptions: sansan.ListOptions{Limit: sansan.MaxLimit}},
 	}
 	byID := map[string]sansantest.Card{}
 	for _, sc := range seeded {
@@ -266,13 +262,9 @@ func TestClientPagingWhileCardsChange(t *testing.T) {
 	admin := sansantest.DefaultUsers()[0]
 	c := newClient(t, srv, admin.APIKey)
 	opts := &sansan.ListBizCardsOptions{
-		UpdatedFrom:         time.Date(2000, 1, 1, 0, 0, 0, 0, sansan.JST),
-		UpdatedTo:           time.Date(2026, 1, 1, 0, 0, 0, 0, sansan.JST),
-		Range:               sansan.RangeAll,
-		IncludePastBizCards: true,
-		EntryStatus:         []sansan.EntryStatus{sansan.EntryStatusCompleted, sansan.EntryStatusProcessing, sansan.EntryStatusUnreadable},
-		OrderDirection:      sansan.OrderAsc,
-		Limit:               100,
+		UpdatedFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, sansan.JST),
+		UpdatedTo:       time.Date(2026, 1, 1, 0, 0, 0, 0, sansan.JST),
+		CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, IncludePastBizCards: true, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted, sansan.EntryStatusProcessing, sansan.EntryStatusUnreadable}, OrderDirection: sansan.OrderAsc, ListOptions: sansan.ListOptions{Limit: 100}},
 	}
 	seen := map[string]int{}
 	i := 0

@@ -449,7 +449,8 @@ func (f *Fake) handleTags(w http.ResponseWriter, r *http.Request, u *User) {
 		badRequest(w, "ownerUserId must be at most 20 and tagName at most 50 characters")
 		return
 	}
-	s, lo, hi, next, ok := f.page(w, q, EndpointListTags, u, 100, 300, func() *snapshot {
+	// Tag pages hold at most 100 (what public code caps them at).
+	s, lo, hi, next, ok := f.page(w, q, EndpointListTags, u, 100, 100, func() *snapshot {
 		f.mu.RLock()
 		defer f.mu.RUnlock()
 		out := []*Tag{}

@@ -29,6 +29,8 @@ type config struct {
 	limited      bool
 	latency      time.Duration
 	version      string
+	regVersion   *string // nil: registration on version
+	tokenTTL     time.Duration
 	postedStatus string
 	maxSnapshots int
 }
@@ -65,6 +67,28 @@ func WithLatency(d time.Duration) Option {
 // outside "/{version}/" answer 404.
 func WithVersion(v string) Option {
 	return func(c *config) { c.version = strings.Trim(v, "/") }
+}
+
+// WithPageTokenTTL makes a nextPageToken expire d after its first page was
+// served (by the fake's clock, see WithClock): a later request with it
+// answers 400 "nextPageToken expired or unknown", as a real token of
+// unknown lifetime may. By default tokens live until their last page is
+// served or the snapshot is evicted.
+func WithPageTokenTTL(d time.Duration) Option {
+	return func(c *config) { c.tokenTTL = d }
+}
+
+// WithRegisterVersion serves card registration (POST /bizCards) under
+// "/{v}/" only, as an API version that lacks an endpoint answers 404 on the
+// real service: with WithRegisterVersion("v6.0") a POST to
+// "/v3.2/bizCards" is a 404 and one to "/v6.0/bizCards" registers. By
+// default registration is served under the main version. An empty v serves
+// registration nowhere.
+func WithRegisterVersion(v string) Option {
+	return func(c *config) {
+		v = strings.Trim(v, "/")
+		c.regVersion = &v
+	}
 }
 
 // WithPostedEntryStatus sets the entryStatus of cards created through

@@ -41,8 +41,16 @@ type route struct {
 	id       string
 }
 
-// match maps a request path to its endpoint template.
-func (f *Fake) match(path string) (route, bool) {
+// match maps a request to its endpoint template.
+func (f *Fake) match(method, path string) (route, bool) {
+	if rv := f.cfg.regVersion; rv != nil && method == http.MethodPost {
+		if *rv != "" && path == "/"+*rv+"/bizCards" {
+			return route{template: "/bizCards", methods: []string{http.MethodPost}}, true
+		}
+		if strings.HasSuffix(path, "/bizCards") {
+			return route{}, false // this version has no registration: 404
+		}
+	}
 	prefix := "/" + f.cfg.version + "/"
 	if f.cfg.version == "" {
 		prefix = "/"
@@ -79,7 +87,7 @@ func (f *Fake) match(path string) (route, bool) {
 
 // ServeHTTP implements [http.Handler].
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, matched := f.match(r.URL.Path)
+	rt, matched := f.match(r.Method, r.URL.Path)
 	endpoint := r.Method + " (unmatched)"
 	if matched {
 		endpoint = r.Method + " " + rt.template

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // snapshot is the frozen, ordered result of one query. Card pointers refer
@@ -21,6 +22,8 @@ type snapshot struct {
 	cards  []*Card
 	tags   []*Tag
 	stored bool
+	// created is when the snapshot was stored (for WithPageTokenTTL).
+	created time.Time
 }
 
 func (s *snapshot) len() int {
@@ -104,7 +107,10 @@ func (f *Fake) page(w http.ResponseWriter, q url.Values, endpoint string, user *
 		s = f.snapshots[id]
 		f.pagesMu.Unlock()
 		switch {
-		case s == nil:
+		case s == nil || f.cfg.tokenTTL > 0 && f.now().Sub(s.created) > f.cfg.tokenTTL:
+			if s != nil {
+				f.dropSnapshot(s.id)
+			}
 			badRequest(w, "nextPageToken expired or unknown")
 			return nil, 0, 0, "", false
 		case th != hash || s.hash != hash:
@@ -143,6 +149,7 @@ func (f *Fake) storeSnapshot(s *snapshot) {
 	s.id = strconv.FormatUint(f.snapSeq, 36) + f.newHexID()[:8]
 	f.mu.Unlock()
 	s.stored = true
+	s.created = f.now()
 	f.snapshots[s.id] = s
 	f.snapOrder = append(f.snapOrder, s.id)
 	f.snapItems += s.len()

@@ -251,7 +251,7 @@ func TestCardTagsAndTags(t *testing.T) {
 		})
 	}
 
-	bad := []string{"type=public,shared", "type=secret", "range=everyone", "limit=301", "limit=0", "limit=x"}
+	bad := []string{"type=public,shared", "type=secret", "range=everyone", "limit=101", "limit=301", "limit=0", "limit=x"}
 	for _, q := range bad {
 		r := e.get(t, aliceKey, "tags", q)
 		mustStatus(t, r, http.StatusBadRequest)

@@ -444,6 +444,32 @@ func (s *Store) LinkByContact(ctx context.Context, contactID string) (*syncer.Li
 	return best.link.Clone(), nil
 }
 
+// LinksByContact implements [syncer.Store]: LinkByContact for many
+// contacts under one read lock.
+func (s *Store) LinksByContact(ctx context.Context, contactIDs []string) (map[string]*syncer.Link, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]*syncer.Link, len(contactIDs))
+	for _, id := range contactIDs {
+		if id == "" {
+			continue
+		}
+		var best *entry
+		for pid := range s.byContact[id] {
+			if e := s.byPerson[pid]; best == nil || e.ver > best.ver {
+				best = e
+			}
+		}
+		if best != nil {
+			out[id] = best.link.Clone()
+		}
+	}
+	return out, nil
+}
+
 // LinksToRetry implements [syncer.Store]. Links with the same NextRetry
 // come in PersonID order; a limit of zero or less means no limit.
 func (s *Store) LinksToRetry(ctx context.Context, now time.Time, limit int) ([]*syncer.Link, error) {

@@ -1,6 +1,6 @@
 module github.com/cardbridge/sansanhubspot/syncer/pgstore
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/cardbridge/sansanhubspot v0.0.0
@@ -14,8 +14,9 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
-	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/text v0.41.0 // indirect
+	golang.org/x/net v0.63.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
 
 replace github.com/cardbridge/sansanhubspot => ../..

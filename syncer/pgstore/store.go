@@ -216,6 +216,31 @@ func (s *Store) LinkByContact(ctx context.Context, contactID string) (*syncer.Li
 	return decodeLink(data)
 }
 
+// LinksByContact implements [syncer.Store] in one query: for each
+// contact id, the link written last that holds it.
+func (s *Store) LinksByContact(ctx context.Context, contactIDs []string) (map[string]*syncer.Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*syncer.Link, len(contactIDs))
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT DISTINCT ON (contact_id) contact_id, data FROM sansanhubspot_links
+		WHERE connection = $1 AND contact_id <> '' AND contact_id IN (SELECT jsonb_array_elements_text($2::jsonb))
+		ORDER BY contact_id, version DESC`,
+		s.conn, jsonArray(contactIDs))
+	if err != nil {
+		return nil, s.wrap(ctx, "links by contact", err)
+	}
+	err = scanLinks(rows, func(id string, l *syncer.Link) { out[id] = l })
+	if err != nil {
+		return nil, s.wrap(ctx, "links by contact", err)
+	}
+	return out, nil
+}
+
 // LinksToRetry implements [syncer.Store]. Links with the same NextRetry
 // come in PersonID order (byte order); a limit of zero or less means no
 // limit.

@@ -96,6 +96,7 @@ func fullLink(personID string) *syncer.Link {
 			"company":   "株式会社テスト \"quoted\" \\ back\tslash\nnewline 🎴",
 			"phone":     "", // an empty value clears a property: it must survive
 		},
+		ValuesHash: 0xfedcba9876543210, // all 64 bits round-trip (not a float)
 		Remote: map[string]string{
 			"jobtitle": "部長",
 			"mobile":   "",
@@ -167,11 +168,28 @@ func byEmail(t testing.TB, s syncer.Store, email string) []*syncer.Link {
 
 // byContact returns the link holding contactID, or nil when the store
 // reports ErrNotFound.
+// byContact reads the link holding contactID with LinkByContact, and
+// checks that LinksByContact (alone and among other ids) agrees with it.
 func byContact(t testing.TB, s syncer.Store, contactID string) *syncer.Link {
 	t.Helper()
 	l, err := s.LinkByContact(t.Context(), contactID)
+	batch, berr := s.LinksByContact(t.Context(), []string{"no-such-contact", contactID, contactID})
+	if berr != nil {
+		t.Fatalf("LinksByContact(%q): %v", contactID, berr)
+	}
+	if _, ok := batch["no-such-contact"]; ok {
+		t.Errorf("LinksByContact returned a link for an unknown contact id")
+	}
 	if errors.Is(err, syncer.ErrNotFound) {
+		if got, ok := batch[contactID]; ok {
+			t.Errorf("LinksByContact(%q) = %+v, LinkByContact found none", contactID, got)
+		}
 		return nil
+	}
+	if err == nil {
+		if d := diff(l, batch[contactID]); d != "" {
+			t.Errorf("LinksByContact(%q) disagrees with LinkByContact (-single +batch):\n%s", contactID, d)
+		}
 	}
 	if err != nil {
 		t.Fatalf("LinkByContact(%q): %v", contactID, err)

@@ -1,0 +1,223 @@
+package syncer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cardbridge/sansanhubspot/sansan"
+)
+
+// Sansan's cursor paging is sequential: one page per round trip. A large
+// window (the initial sync, a long outage) is therefore split into
+// sub-windows of updatedFrom/updatedTo, each listed by its own cursor,
+// several at once within the key's rate limit. Their pages reach the
+// planner in whatever order they arrive — the planner's decisions do not
+// depend on it — and the checkpoint keeps a cursor per sub-window, so an
+// interrupted pass resumes each where its applied pages end.
+
+// subWindow is a part of a listing window read by its own cursor.
+type subWindow struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Token fetches the page after the last one whose records are all
+	// applied ("" from the start); Done: all of it is applied.
+	Token string `json:"token,omitempty"`
+	Done  bool   `json:"done,omitempty"`
+
+	first    *cardPage // a page fetched before the split, served first
+	resumed  bool      // Token came from a checkpoint
+	tokens   []string  // tokens[i] fetches the page after page i of this pass
+	saved    int       // last page whose checkpoint is saved (-1: none)
+	finished bool      // its last page was read
+}
+
+// subCursorPrefix marks a checkpoint cursor that holds sub-windows rather
+// than one Sansan page token.
+const subCursorPrefix = "subwindows:"
+
+// maxSubWindows bounds how many parts a window is split into.
+const maxSubWindows = 8
+
+// pagesPerSubWindow is how many pages a sub-window should hold at least:
+// each sub-window ends with a partial page, an extra call.
+const pagesPerSubWindow = 6
+
+// readersFor is how many listing calls of one account to keep under way:
+// Config.ReadConcurrency, or by default enough to use the Sansan client's
+// rate through one page's round trip (rate × latency, rounded up). A fast
+// service needs one: the window is not split, and costs no extra call.
+func (e *Engine) readersFor(acct *Account, latency time.Duration) int {
+	if n := e.cfg.ReadConcurrency; n > 0 {
+		return n
+	}
+	r := float64(acct.Client.RateLimit())
+	if math.IsInf(r, 1) || r <= 0 {
+		r = 5 // no limiter: Sansan's documented 5 requests per second
+	}
+	return max(1, min(maxSubWindows, int(math.Ceil(r*latency.Seconds()))))
+}
+
+func encodeSubs(subs []*subWindow) (string, error) {
+	b, err := json.Marshal(subs)
+	if err != nil {
+		return "", err
+	}
+	return subCursorPrefix + string(b), nil
+}
+
+// resumeSubs returns the sub-windows of a stream's window: the saved ones
+// of an interrupted split window, or the whole window as one.
+func resumeSubs(st *stream) ([]*subWindow, error) {
+	if rest, ok := strings.CutPrefix(st.cursor, subCursorPrefix); ok {
+		var subs []*subWindow
+		if err := json.Unmarshal([]byte(rest), &subs); err != nil {
+			return nil, fmt.Errorf("syncer: checkpoint of %s: bad sub-window cursor: %w", st.name, err)
+		}
+		for _, s := range subs {
+			s.saved, s.resumed = -1, s.Token != ""
+		}
+		return subs, nil
+	}
+	return []*subWindow{{From: st.from, To: st.to, Token: st.cursor, saved: -1, resumed: st.cursor != ""}}, nil
+}
+
+// split divides the rest of a window after its first page into parts of
+// about equal estimated size, judging the density of cards from the first
+// page. The first page (all cards before cut) is the first part.
+func split(from, to time.Time, first cardPage, pageSize, maxParts int) []*subWindow {
+	if !first.more || len(first.cards) == 0 || maxParts < 2 {
+		return nil
+	}
+	maxParts = min(maxParts, maxSubWindows)
+	t0 := first.cards[0].UpdatedTime
+	t1 := first.cards[len(first.cards)-1].UpdatedTime
+	cut := t1.Truncate(time.Second) // cards at t1 may straddle: the next part re-reads them
+	if !cut.After(from) || !to.After(cut) {
+		return nil
+	}
+	// Estimated pages after cut, from the first page's density.
+	span := t1.Sub(t0)
+	est := float64(maxParts * pagesPerSubWindow) // no span: assume many
+	if span > 0 {
+		est = float64(to.Sub(cut)) / float64(span) * float64(len(first.cards)) / float64(pageSize)
+	}
+	parts := min(maxParts, int(est/pagesPerSubWindow))
+	if parts < 2 {
+		return nil
+	}
+	pg := first
+	pg.more, pg.next = false, ""
+	subs := []*subWindow{{From: from, To: cut, first: &pg, saved: -1}}
+	step := to.Sub(cut) / time.Duration(parts)
+	for i := range parts {
+		a := cut.Add(time.Duration(i) * step).Truncate(time.Second)
+		b := cut.Add(time.Duration(i+1) * step).Truncate(time.Second).Add(time.Second)
+		if i == parts-1 || b.After(to) {
+			b = to
+		}
+		subs = append(subs, &subWindow{From: a, To: b, saved: -1})
+	}
+	return subs
+}
+
+// subPage is a page of one sub-window.
+type subPage struct {
+	cardPage
+	sub, idx int
+}
+
+// fetchSubs lists every unfinished sub-window in its own goroutine, at most
+// concurrency listing calls at a time, and merges their pages into one
+// channel (each sub-window's pages in order). The channel closes when all
+// are listed or one fails; cancelling ctx stops every producer.
+func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBizCardsOptions, subs []*subWindow, concurrency int) <-chan subPage {
+	ch := make(chan subPage, concurrency)
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, sw := range subs {
+		if sw.Done {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			send := func(sp subPage) bool {
+				select {
+				case ch <- sp:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+			idx := 0
+			opts := base
+			opts.UpdatedFrom, opts.UpdatedTo, opts.NextPageToken = sw.From, sw.To, sw.Token
+			if sw.first != nil {
+				if !send(subPage{cardPage: *sw.first, sub: i}) || !sw.first.more {
+					return
+				}
+				idx, opts.NextPageToken = 1, sw.first.next
+			}
+			for {
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
+				<-sem
+				if err != nil && idx == 0 && sw.resumed && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired) {
+					// A saved page token the service no longer accepts:
+					// list this sub-window again from its start; links
+					// make the re-read cost reads, not writes.
+					p.e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
+					opts.NextPageToken = ""
+					continue
+				}
+				pg := cardPage{cards: cards, err: err}
+				if err == nil {
+					pg.next, pg.more = resp.NextPageToken, resp.HasMore && resp.NextPageToken != ""
+				}
+				if !send(subPage{cardPage: pg, sub: i, idx: idx}) || err != nil || !pg.more {
+					return
+				}
+				opts.NextPageToken = pg.next
+				idx++
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(ch)
+	}()
+	return ch
+}
+
+// advanceSubs moves each sub-window's saved position past its pages whose
+// records are all applied, and reports whether any moved.
+func advanceSubs(x *executor, subs []*subWindow) bool {
+	moved := false
+	for i, sw := range subs {
+		if sw.Done {
+			continue
+		}
+		last := sw.saved
+		for last+1 < len(sw.tokens) && x.donePage(i*pageStride+last+1) {
+			last++
+		}
+		if last == sw.saved {
+			continue
+		}
+		sw.saved, sw.Token, moved = last, sw.tokens[last], true
+		if sw.finished && last == len(sw.tokens)-1 {
+			sw.Done = true
+		}
+	}
+	return moved
+}
