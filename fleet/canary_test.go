@@ -106,7 +106,7 @@ func TestFleetNeverLeaksSecrets(t *testing.T) {
 		em.PortalID = good.PortalID
 		see(em.Send(ctx, []hubspottest.WebhookEvent{em.ContactCreation(1)}))
 	}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		g, err := f.Get(ctx, gc.ID)
 		if err != nil {
 			return err

@@ -149,7 +149,7 @@ func TestEndToEnd(t *testing.T) {
 			"-workers", "4", "-pass-timeout", "3s", "-rescue-after", "4s")
 	}
 	for i, tn := range tenants {
-		eventually(t, 30*time.Second, func() error {
+		eventually(t, 60*time.Second, func() error {
 			if i >= n-hooked && tn.Passes.Count() == 0 {
 				return errors.New("no pass yet")
 			}
@@ -174,7 +174,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Kill River's leader in the middle of a pass.
 	var leader string
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		return pool.QueryRow(ctx, "SELECT leader_id FROM "+pgx.Identifier{schema, "river_leader"}.Sanitize()).Scan(&leader)
 	})
 	var victim *replica
@@ -190,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 		inFlight []int // tenants with a pass of the victim in flight
 		killedAt time.Time
 	)
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		edit(2)
 		for i, tn := range tenants {
 			if tn.Passes.Busy(victim.id) {
@@ -240,7 +240,7 @@ func TestEndToEnd(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			deadline := time.Now().Add(60 * time.Second)
+			deadline := time.Now().Add(90 * time.Second)
 			ranAgain := false
 			for {
 				var err error

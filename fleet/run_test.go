@@ -89,7 +89,7 @@ func TestRunSyncsAndReschedules(t *testing.T) {
 	opts.Workers = 2
 	runFleet(t, f, opts)
 	for _, tn := range tenants {
-		eventually(t, 20*time.Second, func() error { return converged(ctx, tn) })
+		eventually(t, 60*time.Second, func() error { return converged(ctx, tn) })
 	}
 	// Edit a card with an email; a later pass carries it over.
 	tn := tenants[0]
@@ -103,7 +103,7 @@ func TestRunSyncsAndReschedules(t *testing.T) {
 	if _, err := tn.Sansan.UpdateCard(edited.ID, func(c *sansantest.Card) { c.Title = ptr("Chief Fleet Officer") }); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		if err := converged(ctx, tn); err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func TestRunUnauthorizedNeedsAttention(t *testing.T) {
 	opts := unlimited()
 	opts.Workers = 2
 	runFleet(t, f, opts)
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		got, err := f.Get(ctx, c.ID)
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ func TestRunUnauthorizedNeedsAttention(t *testing.T) {
 	if _, err := f.Update(ctx, c.ID, c.Spec, &good); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, func() error { return converged(ctx, tn) })
+	eventually(t, 60*time.Second, func() error { return converged(ctx, tn) })
 }
 
 // TestRunDailyLimitSnoozes: HubSpot's daily limit snoozes the pass job
@@ -196,7 +196,7 @@ func TestRunDailyLimitSnoozes(t *testing.T) {
 	opts := unlimited()
 	opts.Workers = 1
 	runFleet(t, f, opts)
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		got, err := f.Get(ctx, c.ID)
 		if err != nil {
 			return err
@@ -232,7 +232,7 @@ func TestWebhookReachesConnection(t *testing.T) {
 	opts.Workers = 2
 	runFleet(t, f, opts)
 	for _, tn := range tenants {
-		eventually(t, 20*time.Second, func() error {
+		eventually(t, 60*time.Second, func() error {
 			if tn.Passes.Count() == 0 {
 				return errors.New("no initial pass yet")
 			}
@@ -253,7 +253,7 @@ func TestWebhookReachesConnection(t *testing.T) {
 	if err := em.Send(ctx, []hubspottest.WebhookEvent{em.ContactCreation(id)}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		for _, card := range tn.Sansan.Cards() {
 			if card.Email != nil && *card.Email == "webhook.person@example.jp" {
 				return nil
@@ -290,7 +290,7 @@ func TestRunTransientErrorsRetry(t *testing.T) {
 		return append(noRetry(c), hubspot.WithRetry(hubspot.RetryPolicy{MaxAttempts: 1}))
 	}
 	runFleet(t, f, opts)
-	eventually(t, 30*time.Second, func() error { return converged(ctx, tn) })
+	eventually(t, 60*time.Second, func() error { return converged(ctx, tn) })
 	eventually(t, 10*time.Second, func() error {
 		got, err := f.Get(ctx, c.ID)
 		if err != nil {
