@@ -51,6 +51,7 @@ func startReplica(t testing.TB, bin, id, dsn, schema, keyring, secret string, ar
 	cmd := exec.Command(bin, append([]string{"-dsn", dsn, "-schema", schema, "-id", id}, args...)...)
 	cmd.Env = append(os.Environ(), "FLEET_KEYRING="+keyring, "FLEET_WEBHOOK_SECRET="+secret)
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -164,6 +164,7 @@ func (e *env) startReplica(id string, extra ...string) (*proc, error) {
 	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "FLEET_KEYRING="+e.keyring)
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
