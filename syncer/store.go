@@ -82,26 +82,40 @@ type Link struct {
 
 // hashValues returns an order-independent hash of a property map in which
 // "" and absent are the same; 0 is never returned, so it can mean unknown.
+// It must stay stable across processes and releases: stores keep it.
 func hashValues(m map[string]string) uint64 {
 	var sum uint64
 	for k, v := range m {
 		if v == "" {
 			continue
 		}
-		h := uint64(14695981039346656037) // FNV-1a 64 of k, a 0 byte, v
-		for i := 0; i < len(k); i++ {
-			h = (h ^ uint64(k[i])) * 1099511628211
-		}
-		h *= 1099511628211
-		for i := 0; i < len(v); i++ {
-			h = (h ^ uint64(v[i])) * 1099511628211
-		}
-		sum += h ^ (h >> 29)
+		h := hashString(hashString(0x9e3779b97f4a7c15, k), v)
+		sum += h ^ (h >> 31)
 	}
 	if sum == 0 {
 		sum = 1
 	}
 	return sum
+}
+
+// hashString folds s into h eight bytes at a time (a multiply-xorshift
+// mix, as in splitmix64), with its length, so "ab"+"c" and "a"+"bc" differ.
+func hashString(h uint64, s string) uint64 {
+	const m = 0xbf58476d1ce4e5b9
+	h ^= uint64(len(s)) * 0x94d049bb133111eb
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ w) * m
+		h ^= h >> 29
+		s = s[8:]
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	h = (h ^ w) * m
+	return h ^ h>>32
 }
 
 // setValues sets the link's values and their hash together.
