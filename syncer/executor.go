@@ -211,7 +211,25 @@ func (x *executor) flush(ctx context.Context, op writeOp) error {
 // the in-flight limit are under way; the HubSpot client's limiter still
 // paces every send. Conditional clears are settled first (a read).
 func (x *executor) launch(ctx context.Context, op writeOp, batch []*record) error {
-	if op == opUpdate {
+	if op == opUpsert {
+		// An upsert that HubSpot applies but whose answer a stopped pass
+		// never sees leaves a contact the links do not know. Its intent
+		// (what it sends) is saved first, so the next writer of that email
+		// has a base (see planner.dedup).
+		intents := make([]*Link, 0, len(batch))
+		for _, r := range batch {
+			l := *r.link
+			l.State, l.Reason, l.Message = StateFailing, string(CategoryUnconfirmed), "an upsert was sent; the pass stopped before its answer"
+			l.NextRetry = x.p.start
+			l.Remote = nil
+			l.setValues(nonBlank(r.values))
+			intents = append(intents, &l)
+		}
+		if err := x.p.store.PutLinks(ctx, intents); err != nil {
+			return wrapf(err, "syncer: save write intents")
+		}
+	}
+	if op == opUpdate || op == opUpsert {
 		var done []*record
 		var err error
 		if batch, err = x.settleClears(ctx, batch, &done); err != nil {
@@ -363,6 +381,18 @@ func (x *executor) observe(d time.Duration) {
 	x.latency = (3*x.latency + d) / 4
 }
 
+// nonBlank returns m without its blank values (what an upsert leaves
+// alone).
+func nonBlank(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // movedFrom is the email a record's write moves its contact away from, or "".
 func movedFrom(r *record) string {
 	from := ""
@@ -474,11 +504,20 @@ func (x *executor) outcomes(op writeOp, batch []*record, res []writeResult, done
 // batch read) and keeps each clear whose property still holds the base's
 // value. Records left with nothing to send are finished without a write.
 func (x *executor) settleClears(ctx context.Context, batch []*record, done *[]*record) ([]*record, error) {
+	// Updates are read by contact id, upserts by email.
+	key := func(r *record) string {
+		if r.op == opUpsert {
+			return r.email
+		}
+		return r.link.ContactID
+	}
 	var ids []string
 	props := map[string]bool{}
+	upsert := false
 	for _, r := range batch {
 		if len(r.clears) > 0 {
-			ids = append(ids, r.link.ContactID)
+			ids = append(ids, key(r))
+			upsert = r.op == opUpsert
 			for _, k := range r.clears {
 				props[k] = true
 			}
@@ -487,14 +526,18 @@ func (x *executor) settleClears(ctx context.Context, batch []*record, done *[]*r
 	if len(ids) == 0 {
 		return batch, nil
 	}
-	res, _, err := x.p.e.cfg.HubSpot.Contacts.BatchRead(ctx, ids, &hubspot.BatchReadOptions{Properties: slices.Sorted(maps.Keys(props))})
+	opts := &hubspot.BatchReadOptions{Properties: slices.Sorted(maps.Keys(props))}
+	if upsert {
+		opts.IDProperty = "email"
+	}
+	res, _, err := x.p.e.cfg.HubSpot.Contacts.BatchRead(ctx, ids, opts)
 	if err != nil {
 		return nil, wrapf(err, "syncer: read contacts to clear")
 	}
 	keep := batch[:0:0]
 	for _, r := range batch {
 		if len(r.clears) > 0 {
-			if o, ok := res.Outcome(r.link.ContactID); ok && o.Err == nil && o.Contact != nil {
+			if o, ok := res.Outcome(key(r)); ok && o.Err == nil && o.Contact != nil {
 				theirs := make(map[string]string, len(r.clears))
 				for _, k := range r.clears {
 					raw, _ := o.Contact.Properties.Get(k)

@@ -37,6 +37,11 @@ type record struct {
 	// takeover is the link whose contact this record takes over (the
 	// email's previous holder), nil otherwise.
 	takeover *Link
+	// intent is the write intent of an upsert by this email whose answer
+	// a stopped pass never saw (its link's Values are what that upsert
+	// sent): the contact may exist with them, so they are this upsert's
+	// base. Nil otherwise.
+	intent *Link
 	// link is the link as it will be saved.
 	link *Link
 	// values are ours: the card's mapped values.
@@ -308,7 +313,7 @@ func (pl *planner) decide(acct *Account, prep *prepared, in pageInput) *pagePlan
 			pp.drop = append(pp.drop, q)
 			r := *q
 			r.link, r.send, r.clears, r.demote, r.op = nil, nil, nil, nil, opNone
-			r.takeover, r.base, r.hasBase = nil, nil, false
+			r.takeover, r.intent, r.base, r.hasBase = nil, nil, nil, false
 			groups[email] = append(groups[email], &r)
 			recs = append(recs, &r)
 		}
@@ -386,6 +391,27 @@ func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record
 		pp.save = append(pp.save, l)
 	}
 	own := win.old != nil && win.old.ContactID != ""
+	if holder == nil && !own {
+		// No contact is known for the email, but an upsert by it may have
+		// been applied by HubSpot before a pass stopped: its intent is the
+		// base, and its person (if another) loses the email with the
+		// winner's outcome.
+		if p := intentFor(in.byEmail[email], email, rs, in.pending, onPage); p != nil {
+			win.intent = p
+			if p.PersonID != win.card.PersonID {
+				d := p.Clone()
+				if x := excluded[p.PersonID]; x != nil {
+					d = x.Clone()
+				}
+				if d.State != StateExcluded {
+					d.setExcluded(ReasonDuplicateEmail, "duplicate of person "+win.card.PersonID)
+				}
+				d.Remote, d.UpdatedAt = nil, pl.now
+				d.setValues(nil)
+				win.demote = append(win.demote, d)
+			}
+		}
+	}
 	switch {
 	case holder == nil || holder.PersonID == win.card.PersonID:
 	case own && win.old.ContactID != holder.ContactID:
@@ -421,6 +447,22 @@ func holdsFor(l *Link, email string, rs []*record, pending pendingView, onPage m
 		return q.email == email
 	}
 	return true
+}
+
+// intentFor returns the latest unconfirmed upsert intent for email among
+// links, or nil.
+func intentFor(links []*Link, email string, rs []*record, pending pendingView, onPage map[string]bool) *Link {
+	var best *Link
+	for _, l := range links {
+		if l.Failure() != CategoryUnconfirmed || l.ContactID != "" || l.Email != email || l.Values == nil ||
+			!holdsFor(l, email, rs, pending, onPage) {
+			continue
+		}
+		if best == nil || best.UpdatedAt.Before(l.UpdatedAt) {
+			best = l
+		}
+	}
+	return best
 }
 
 // holderRank prefers, among links holding one email's contact, one in sync
@@ -489,6 +531,14 @@ func (pl *planner) planWrite(acct *Account, pp *pagePlan, r *record) {
 		if len(r.send) == 0 && len(r.clears) == 0 {
 			r.op = opNone
 		}
+	case r.email != "" && r.intent != nil:
+		// The contact may hold what an unconfirmed upsert sent: send every
+		// value, and clear what that upsert wrote and the card now lacks
+		// where HubSpot still holds it.
+		r.op = opUpsert
+		r.base, r.hasBase = r.intent.Values, true
+		r.send, _ = pl.rule.diffValues(r.values, nil, false, nil)
+		_, r.clears = pl.rule.diffValues(r.values, r.base, true, nil)
 	case r.email != "":
 		r.op = opUpsert
 		r.send, _ = pl.rule.diffValues(r.values, nil, false, nil)

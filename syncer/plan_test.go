@@ -218,6 +218,26 @@ func TestPlanner(t *testing.T) {
 			want: summary{Writes: []string{"update P2 contact=H1 send{department=D2,lastname=New} clear[jobtitle mobilephone] demote[P1 excluded/duplicate_email contact=]"}},
 		},
 		{
+			name: "an unconfirmed upsert of a loser is the base of the winner's upsert",
+			in: input{cards: []*sansan.BizCard{pc("C2", "P2", "a@x.co.jp", "2025-01-01", 9, "last=New")},
+				stored: []*Link{func() *Link {
+					l := pl("P1", "C1", "a@x.co.jp", "", "2024-01-01", 1, map[string]string{"email": "a@x.co.jp", "lastname": "L", "jobtitle": "T"})
+					l.State, l.Reason = StateFailing, string(CategoryUnconfirmed)
+					return l
+				}()}},
+			want: summary{Writes: []string{"upsert P2 contact= send{email=a@x.co.jp,lastname=New} clear[jobtitle] demote[P1 excluded/duplicate_email contact=]"}},
+		},
+		{
+			name: "a person's own unconfirmed upsert: sent again in full, clearing what the card lost",
+			in: input{cards: []*sansan.BizCard{pc("C1", "P1", "a@x.co.jp", "", 9, "last=L")},
+				stored: []*Link{func() *Link {
+					l := pl("P1", "C1", "a@x.co.jp", "", "", 1, map[string]string{"email": "a@x.co.jp", "lastname": "L", "jobtitle": "T"})
+					l.State, l.Reason = StateFailing, string(CategoryUnconfirmed)
+					return l
+				}()}},
+			want: summary{Writes: []string{"upsert P1 contact= send{email=a@x.co.jp,lastname=L} clear[jobtitle]"}},
+		},
+		{
 			name: "stored winner outranks the page: page record loses",
 			in: input{cards: []*sansan.BizCard{pc("C2", "P2", "a@x.co.jp", "2023-01-01", 9, "last=Old")},
 				stored: []*Link{pl("P1", "C1", "a@x.co.jp", "H1", "2024-01-01", 1, own)}},

@@ -31,11 +31,12 @@ const (
 	CategoryNotFound     FailureCategory = "not_found"     // the linked record no longer exists
 	CategoryRateLimited  FailureCategory = "rate_limited"  // retries ran out on rate limits
 	CategoryMapping      FailureCategory = "mapping"       // the record could not be mapped
+	CategoryUnconfirmed  FailureCategory = "unconfirmed"   // a write was sent, the pass stopped before its answer
 	CategoryOther        FailureCategory = "other"         // anything else
 )
 
 // FailureCategories lists every FailureCategory.
-var FailureCategories = []FailureCategory{CategoryInvalidValue, CategoryConflict, CategoryNotFound, CategoryRateLimited, CategoryMapping, CategoryOther}
+var FailureCategories = []FailureCategory{CategoryInvalidValue, CategoryConflict, CategoryNotFound, CategoryRateLimited, CategoryMapping, CategoryUnconfirmed, CategoryOther}
 
 // LinkOrigin says which side created the pair a link ties together.
 type LinkOrigin string
