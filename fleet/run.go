@@ -276,7 +276,7 @@ func relevantEvents(dir syncer.Direction, events []hubspot.WebhookEvent) []hubsp
 	var out []hubspot.WebhookEvent
 	for _, ev := range events {
 		switch ev.SubscriptionType {
-		case "contact.merge", "contact.deletion", "contact.privacyDeletion":
+		case hubspot.SubscriptionContactMerge, hubspot.SubscriptionContactDeletion, hubspot.SubscriptionContactPrivacyDeletion:
 			out = append(out, ev)
 		}
 	}

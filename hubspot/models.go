@@ -569,8 +569,8 @@ type WebhookEvent struct {
 	AppID          int64 `json:"appId"`
 	// OccurredAt is when the change happened (epoch milliseconds on the wire).
 	OccurredAt time.Time `json:"-"`
-	// SubscriptionType is e.g. "contact.propertyChange".
-	SubscriptionType string `json:"subscriptionType"`
+	// SubscriptionType is what happened, e.g. SubscriptionContactPropertyChange.
+	SubscriptionType SubscriptionType `json:"subscriptionType"`
 	// AttemptNumber counts HubSpot's delivery attempts, starting at 0.
 	AttemptNumber int `json:"attemptNumber"`
 	// ObjectID is the record ID (a number here, a string in the REST API).
@@ -606,3 +606,19 @@ type WebhookEvent struct {
 
 // ContactID returns ObjectID as the string record ID the REST API uses.
 func (e *WebhookEvent) ContactID() string { return strconv.FormatInt(e.ObjectID, 10) }
+
+// SubscriptionType names a webhook subscription: what happened to the
+// object. The contact types HubSpot sends are listed below; others pass
+// through as they come.
+type SubscriptionType string
+
+// Contact webhook subscription types.
+const (
+	SubscriptionContactCreation          SubscriptionType = "contact.creation"
+	SubscriptionContactDeletion          SubscriptionType = "contact.deletion"
+	SubscriptionContactPrivacyDeletion   SubscriptionType = "contact.privacyDeletion"
+	SubscriptionContactPropertyChange    SubscriptionType = "contact.propertyChange"
+	SubscriptionContactMerge             SubscriptionType = "contact.merge"
+	SubscriptionContactRestore           SubscriptionType = "contact.restore"
+	SubscriptionContactAssociationChange SubscriptionType = "contact.associationChange"
+)

@@ -507,7 +507,7 @@ func (e *Engine) Notify(ctx context.Context, events []hubspot.WebhookEvent) erro
 	for _, ev := range events {
 		id := ev.ContactID()
 		switch ev.SubscriptionType {
-		case "contact.merge":
+		case hubspot.SubscriptionContactMerge:
 			for _, old := range ev.MergedObjectIDs {
 				oldID := strconv.FormatInt(old, 10)
 				if oldID == id {
@@ -528,7 +528,7 @@ func (e *Engine) Notify(ctx context.Context, events []hubspot.WebhookEvent) erro
 				}
 				save = append(save, l)
 			}
-		case "contact.deletion", "contact.privacyDeletion":
+		case hubspot.SubscriptionContactDeletion, hubspot.SubscriptionContactPrivacyDeletion:
 			l, err := e.store.LinkByContact(ctx, id)
 			if err == nil {
 				l.ContactID = ""

@@ -286,7 +286,7 @@ func TestClientVerifiesFakeWebhooks(t *testing.T) {
 		if e.ContactID() != ct.ID {
 			t.Errorf("event for %s", e.ContactID())
 		}
-		types = append(types, e.SubscriptionType)
+		types = append(types, string(e.SubscriptionType))
 	}
 	if diff := cmp.Diff([]string{"contact.creation", "contact.propertyChange"}, types); diff != "" {
 		t.Errorf("verified events (-want +got):\n%s", diff)
