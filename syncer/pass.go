@@ -290,11 +290,25 @@ type cardPage struct {
 // retryFailing re-reads the head cards of failing links whose retry time
 // has come, so a record that failed is tried again even if its card does
 // not change.
+//
+// An unconfirmed upsert (a pass stopped before its answer) is not re-read
+// one by one when its account's window is still open: resuming the window
+// lists its card again anyway, and re-reading hundreds of cards singly
+// would make a flaky service stop every pass before the window resumes.
 func (p *pass) retryFailing(ctx context.Context) error {
 	links, err := p.store.LinksToRetry(ctx, p.start, 1000)
 	if err != nil {
 		return wrapf(err, "syncer: list failing links")
 	}
+	open := map[string]bool{}
+	for _, a := range p.e.cfg.Accounts {
+		cp, err := p.store.Checkpoint(ctx, streamSansan(a.Name))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return wrapf(err, "syncer: read checkpoint")
+		}
+		open[a.Name] = cp.Phase() == PhaseInWindow
+	}
+	links = slices.DeleteFunc(links, func(l *Link) bool { return l.Failure() == CategoryUnconfirmed && open[l.Account] })
 	return p.reread(ctx, links)
 }
 
