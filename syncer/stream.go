@@ -64,14 +64,6 @@ func (s *stream) complete(ctx context.Context) error {
 	return s.put(ctx, Checkpoint{Since: s.to, Complete: true})
 }
 
-// restart forgets the cursor of an interrupted window (a page token the
-// service no longer accepts): the window is read again from its start,
-// which links make cost reads, not writes.
-func (s *stream) restart(ctx context.Context) error {
-	s.cp.Until, s.cp.Cursor, s.cursor = time.Time{}, "", ""
-	return s.put(ctx, s.cp)
-}
-
 func (s *stream) put(ctx context.Context, cp Checkpoint) error {
 	if err := s.store.PutCheckpoint(ctx, s.name, cp); err != nil {
 		return wrapf(err, "syncer: save checkpoint")
