@@ -167,7 +167,7 @@ func (x *executor) flushAll(ctx context.Context) error {
 				}
 			}
 		}
-		if x.inFlight() {
+		if len(x.flights) > 0 {
 			busy = true
 			if err := x.drain(ctx); err != nil {
 				return err
@@ -232,7 +232,7 @@ func (x *executor) launch(ctx context.Context, op writeOp, batch []*record) erro
 	if op == opUpdate || op == opUpsert {
 		var done []*record
 		var err error
-		if batch, err = x.settleClears(ctx, batch, &done); err != nil {
+		if batch, err = x.settleClears(ctx, op, batch, &done); err != nil {
 			return err
 		}
 		if err := x.finish(ctx, done); err != nil {
@@ -309,9 +309,6 @@ func (x *executor) waitFor(ctx context.Context, persons, emails map[string]bool)
 	}
 	return nil
 }
-
-// inFlight reports whether a batch is under way.
-func (x *executor) inFlight() bool { return len(x.flights) > 0 }
 
 // abandon waits for every batch still in flight without applying it: the
 // pass is ending with an error, and the next pass redoes those records
@@ -503,21 +500,19 @@ func (x *executor) outcomes(op writeOp, batch []*record, res []writeResult, done
 // settleClears reads the contacts of records with conditional clears (one
 // batch read) and keeps each clear whose property still holds the base's
 // value. Records left with nothing to send are finished without a write.
-func (x *executor) settleClears(ctx context.Context, batch []*record, done *[]*record) ([]*record, error) {
+func (x *executor) settleClears(ctx context.Context, op writeOp, batch []*record, done *[]*record) ([]*record, error) {
 	// Updates are read by contact id, upserts by email.
 	key := func(r *record) string {
-		if r.op == opUpsert {
+		if op == opUpsert {
 			return r.email
 		}
 		return r.link.ContactID
 	}
 	var ids []string
 	props := map[string]bool{}
-	upsert := false
 	for _, r := range batch {
 		if len(r.clears) > 0 {
 			ids = append(ids, key(r))
-			upsert = r.op == opUpsert
 			for _, k := range r.clears {
 				props[k] = true
 			}
@@ -527,7 +522,7 @@ func (x *executor) settleClears(ctx context.Context, batch []*record, done *[]*r
 		return batch, nil
 	}
 	opts := &hubspot.BatchReadOptions{Properties: slices.Sorted(maps.Keys(props))}
-	if upsert {
+	if op == opUpsert {
 		opts.IDProperty = "email"
 	}
 	res, _, err := x.p.e.cfg.HubSpot.Contacts.BatchRead(ctx, ids, opts)

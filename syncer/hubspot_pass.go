@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -139,17 +138,8 @@ func (p *pass) splitSearch(ctx context.Context, st *stream, subs []*subWindow) (
 	if err != nil {
 		return nil, 0, wrapf(err, "syncer: search contacts")
 	}
-	latency := time.Since(t0)
-	readers := 1
-	if n := p.e.cfg.ReadConcurrency; n > 0 {
-		readers = n
-	} else {
-		r := float64(p.e.cfg.HubSpot.SearchRateLimit())
-		if math.IsInf(r, 1) || r <= 0 {
-			r = 5 // HubSpot's documented search rate
-		}
-		readers = max(1, min(maxSubWindows, int(math.Ceil(r*latency.Seconds()))))
-	}
+	// HubSpot documents 5 searches per second.
+	readers := p.e.readersFor(float64(p.e.cfg.HubSpot.SearchRateLimit()), 5, time.Since(t0))
 	pages := res.Total / hubspot.MaxSearchLimit
 	parts := min(2*readers, maxSubWindows, pages/pagesPerSubWindow)
 	if readers < 2 || parts < 2 {

@@ -71,16 +71,7 @@ func (m *MemoryStore) LinksByEmail(ctx context.Context, emails []string) (map[st
 
 // LinkByContact implements Store.
 func (m *MemoryStore) LinkByContact(ctx context.Context, contactID string) (*Link, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	holders := m.byContact[contactID]
-	if len(holders) == 0 || contactID == "" {
-		return nil, ErrNotFound
-	}
-	return m.byPerson[holders[len(holders)-1]].Clone(), nil
+	return linkByContact(ctx, m, contactID)
 }
 
 // LinksByContact implements Store.

@@ -171,7 +171,7 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 		if err != nil {
 			return wrapf(err, "syncer: list cards of account %q", acct.Name)
 		}
-		readers = e.readersFor(acct, time.Since(t0))
+		readers = e.readersFor(float64(acct.Client.RateLimit()), 5, time.Since(t0)) // Sansan documents 5 requests/s
 		first := cardPage{cards: cards, next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
 		if parts := split(st.from, st.to, first, e.pageSize(), 2*readers); readers > 1 && parts != nil {
 			subs = parts
@@ -276,7 +276,7 @@ func (p *pass) processPage(ctx context.Context, x *executor, cards []*sansan.Biz
 			return wrapf(err, "syncer: read links by email")
 		}
 	}
-	pp := p.plan.decide(x.acct, prep, pageInput{acct: x.acct, page: page, byPerson: byPerson, byEmail: byEmail, pending: x})
+	pp := p.plan.decide(x.acct, prep, pageInput{byEmail: byEmail, pending: x})
 	return x.apply(ctx, pp)
 }
 

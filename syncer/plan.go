@@ -132,12 +132,9 @@ func (pp *pagePlan) count(o outcome, detail string) {
 	pp.tally = append(pp.tally, tallied{o, detail})
 }
 
-// pageInput is what the planner needs of one page beyond its cards.
+// pageInput is what the planner needs of a page beyond its prepared
+// records.
 type pageInput struct {
-	acct *Account
-	page int
-	// byPerson are the stored links of the page's persons.
-	byPerson map[string]*Link
 	// byEmail are the stored links of every email the page's records have
 	// (see prepared.emails).
 	byEmail map[string][]*Link
@@ -399,16 +396,7 @@ func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record
 		if p := intentFor(in.byEmail[email], email, rs, in.pending, onPage); p != nil {
 			win.intent = p
 			if p.PersonID != win.card.PersonID {
-				d := p.Clone()
-				if x := excluded[p.PersonID]; x != nil {
-					d = x.Clone()
-				}
-				if d.State != StateExcluded {
-					d.setExcluded(ReasonDuplicateEmail, "duplicate of person "+win.card.PersonID)
-				}
-				d.Remote, d.UpdatedAt = nil, pl.now
-				d.setValues(nil)
-				win.demote = append(win.demote, d)
+				win.demote = append(win.demote, pl.demotion(p, win, excluded))
 			}
 		}
 	}
@@ -421,20 +409,29 @@ func (pl *planner) dedup(acct *Account, pp *pagePlan, email string, rs []*record
 		// Takeover: the winner writes the holder's contact against the
 		// values the sync wrote there.
 		win.takeover = holder
-		d := holder.Clone()
-		if x := excluded[holder.PersonID]; x != nil {
-			d = x.Clone() // excluded on this very page
-		}
-		switch d.Exclusion() {
-		case "":
-			d.setExcluded(ReasonDuplicateEmail, "duplicate of person "+win.card.PersonID)
-		case ReasonNoEmail, ReasonInvalidEmail:
-			d.Email = "" // it only kept the email its contact had
-		}
-		d.ContactID, d.Remote, d.UpdatedAt = "", nil, pl.now
-		d.setValues(nil)
-		win.demote = append(win.demote, d)
+		win.demote = append(win.demote, pl.demotion(holder, win, excluded))
 	}
+}
+
+// demotion is the link of the person of l after it loses the email's
+// contact (or write intent) to win, saved with win's outcome: excluded as
+// a duplicate, unless this very page excluded it for another reason (then
+// it keeps that reason, and an email it only kept for its contact goes),
+// with no contact and no values.
+func (pl *planner) demotion(l *Link, win *record, excluded map[string]*Link) *Link {
+	d := l.Clone()
+	if x := excluded[l.PersonID]; x != nil {
+		d = x.Clone()
+	}
+	switch d.Exclusion() {
+	case "":
+		d.setExcluded(ReasonDuplicateEmail, "duplicate of person "+win.card.PersonID)
+	case ReasonNoEmail, ReasonInvalidEmail:
+		d.Email = ""
+	}
+	d.ContactID, d.Remote, d.UpdatedAt = "", nil, pl.now
+	d.setValues(nil)
+	return d
 }
 
 // holdsFor reports whether a stored link still holds its contact for

@@ -386,7 +386,7 @@ func TestPlanner(t *testing.T) {
 					}
 				}
 			}
-			pp := pln.decide(acct, prep, pageInput{acct: acct, page: 1, byPerson: byPerson, byEmail: byEmail, pending: pend})
+			pp := pln.decide(acct, prep, pageInput{byEmail: byEmail, pending: pend})
 			if d := cmp.Diff(tc.want, summarize(pp), cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("plan (-want +got):\n%s", d)
 			}

@@ -204,6 +204,20 @@ type LinkStore interface {
 	LinksToRetry(ctx context.Context, now time.Time, limit int) ([]*Link, error)
 }
 
+// linkByContact is LinkByContact in terms of LinksByContact.
+func linkByContact(ctx context.Context, s interface {
+	LinksByContact(context.Context, []string) (map[string]*Link, error)
+}, contactID string) (*Link, error) {
+	ls, err := s.LinksByContact(ctx, []string{contactID})
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := ls[contactID]; ok {
+		return l, nil
+	}
+	return nil, ErrNotFound
+}
+
 // CheckpointStore keeps checkpoints, one per stream (an account's cards,
 // HubSpot's contacts). It has the same concurrency and context contract as
 // LinkStore.

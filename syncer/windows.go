@@ -48,19 +48,19 @@ const maxSubWindows = 8
 // each sub-window ends with a partial page, an extra call.
 const pagesPerSubWindow = 6
 
-// readersFor is how many listing calls of one account to keep under way:
-// Config.ReadConcurrency, or by default enough to use the Sansan client's
-// rate through one page's round trip (rate × latency, rounded up). A fast
-// service needs one: the window is not split, and costs no extra call.
-func (e *Engine) readersFor(acct *Account, latency time.Duration) int {
+// readersFor is how many listing or search calls to keep under way:
+// Config.ReadConcurrency, or by default enough to use the limiter's rate
+// (perSecond; the service's documented rate, fallback, when the client has
+// no limiter) through one page's round trip, rounded up. A fast service
+// needs one: the window is not split, and costs no extra call.
+func (e *Engine) readersFor(perSecond, fallback float64, latency time.Duration) int {
 	if n := e.cfg.ReadConcurrency; n > 0 {
 		return n
 	}
-	r := float64(acct.Client.RateLimit())
-	if math.IsInf(r, 1) || r <= 0 {
-		r = 5 // no limiter: Sansan's documented 5 requests per second
+	if math.IsInf(perSecond, 1) || perSecond <= 0 {
+		perSecond = fallback
 	}
-	return max(1, min(maxSubWindows, int(math.Ceil(r*latency.Seconds()))))
+	return max(1, min(maxSubWindows, int(math.Ceil(perSecond*latency.Seconds()))))
 }
 
 func encodeSubs(subs []*subWindow) (string, error) {

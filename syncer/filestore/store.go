@@ -432,16 +432,23 @@ func (s *Store) LinkByContact(ctx context.Context, contactID string) (*syncer.Li
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	best := s.holder(contactID)
+	if best == nil {
+		return nil, syncer.ErrNotFound
+	}
+	return best.link.Clone(), nil
+}
+
+// holder returns the entry written last among those holding contactID, or
+// nil. s.mu must be held.
+func (s *Store) holder(contactID string) *entry {
 	var best *entry
 	for pid := range s.byContact[contactID] {
 		if e := s.byPerson[pid]; best == nil || e.ver > best.ver {
 			best = e
 		}
 	}
-	if best == nil {
-		return nil, syncer.ErrNotFound
-	}
-	return best.link.Clone(), nil
+	return best
 }
 
 // LinksByContact implements [syncer.Store]: LinkByContact for many
@@ -454,16 +461,7 @@ func (s *Store) LinksByContact(ctx context.Context, contactIDs []string) (map[st
 	defer s.mu.RUnlock()
 	out := make(map[string]*syncer.Link, len(contactIDs))
 	for _, id := range contactIDs {
-		if id == "" {
-			continue
-		}
-		var best *entry
-		for pid := range s.byContact[id] {
-			if e := s.byPerson[pid]; best == nil || e.ver > best.ver {
-				best = e
-			}
-		}
-		if best != nil {
+		if best := s.holder(id); id != "" && best != nil {
 			out[id] = best.link.Clone()
 		}
 	}

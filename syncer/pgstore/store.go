@@ -196,24 +196,14 @@ func scanLinks(rows *sql.Rows, add func(key string, l *syncer.Link)) error {
 // contactID, the one written last is returned. The empty contact id matches
 // nothing.
 func (s *Store) LinkByContact(ctx context.Context, contactID string) (*syncer.Link, error) {
-	if err := ctx.Err(); err != nil {
+	ls, err := s.LinksByContact(ctx, []string{contactID})
+	if err != nil {
 		return nil, err
 	}
-	if contactID == "" {
-		return nil, syncer.ErrNotFound
+	if l, ok := ls[contactID]; ok {
+		return l, nil
 	}
-	var data []byte
-	err := s.db.QueryRowContext(ctx, `
-		SELECT data FROM sansanhubspot_links
-		WHERE connection = $1 AND contact_id = $2 AND contact_id <> ''
-		ORDER BY version DESC LIMIT 1`, s.conn, contactID).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, syncer.ErrNotFound
-	}
-	if err != nil {
-		return nil, s.wrap(ctx, "link by contact", err)
-	}
-	return decodeLink(data)
+	return nil, syncer.ErrNotFound
 }
 
 // LinksByContact implements [syncer.Store] in one query: for each
