@@ -153,19 +153,23 @@ type Config struct {
 	// WriteConcurrency is how many HubSpot write batches may be in flight
 	// at once. The default (0) adapts it to keep HubSpot's rate limit busy
 	// through a round trip (limiter rate × observed latency, plus one, at
-	// most MaxWriteConcurrency); 1 sends one batch at a time. The client's
-	// limiter still paces every send, and outcomes are applied in send
-	// order, so the result of a pass does not depend on it.
+	// most MaxWriteConcurrency); 1 sends one batch at a time. Either way a
+	// pass sends one batch at a time until the first answer comes back,
+	// so a daily limit or a rejected token stops it at its first refused
+	// request. The client's limiter still paces every send, and outcomes
+	// are applied in send order, so the result of a pass does not depend
+	// on it.
 	WriteConcurrency int
 
-	// ReadConcurrency is how many Sansan listing calls of one account may
-	// be under way at once. The default (0) adapts it to keep the Sansan
-	// client's rate busy through a page's round trip (rate × latency of the
-	// window's first page): 1 on a fast service, 2 at 300 ms for Sansan's
-	// 5 requests per second. Above 1, a large window (an initial sync, a
-	// long outage) is split by update time into parts listed at once, each
-	// with its own checkpoint cursor; 1 always lists one page after the
-	// other.
+	// ReadConcurrency is how many Sansan listing calls of one account (or
+	// HubSpot searches) may be under way at once. The default (0) adapts it
+	// to keep the client's rate busy through a page's round trip (rate ×
+	// latency of the window's first page): 1 on a fast service, 2 at 300 ms
+	// for Sansan's 5 requests per second. Above 1, a large window (an
+	// initial sync, a long outage) is split by update time into parts
+	// listed at once, each with its own checkpoint cursor; a pass that
+	// resumes such a window lists its parts ReadConcurrency at a time (one
+	// by default). 1 always lists one page after the other.
 	ReadConcurrency int
 
 	// Interval is the time between passes in Run (default 1 minute).

@@ -162,6 +162,8 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 	if err != nil {
 		return err
 	}
+	// A window resumed in parts has no first page to time: its parts are
+	// listed ReadConcurrency at a time, one by default.
 	readers := max(1, e.cfg.ReadConcurrency)
 	if len(subs) == 1 && subs[0].Token == "" && e.cfg.ReadConcurrency != 1 {
 		// A fresh window: its first page tells whether it is large enough,
