@@ -37,6 +37,7 @@ type Engine struct {
 
 	mu        sync.Mutex // guards the fields below
 	preflight bool
+	bound     bool            // the store's binding was checked
 	tagOpts   map[string]bool // tag ids known as sansan_tags options
 	notified  map[string]bool // contact ids queued by Notify
 }
@@ -107,6 +108,12 @@ func (e *Engine) Store() Store { return e.store }
 // links and checkpoints are saved after every batch, so it resumes without
 // duplicates. Concurrent calls wait for each other.
 func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
+	return e.runPass(ctx, (*pass).run)
+}
+
+// runPass runs one pass whose work is run: under the pass mutex and the
+// Locker, with the report finished, handed to OnPass, saved and logged.
+func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) error) (*Report, error) {
 	select {
 	case e.passMu <- struct{}{}:
 	case <-ctx.Done():
@@ -126,11 +133,12 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = p.run(sansan.ContextWithRetryHook(ctx, p.retried))
+	err = run(p, sansan.ContextWithRetryHook(ctx, p.retried))
 	p.finish()
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)
 	}
+	e.saveReport(ctx, p.rep)
 	if err != nil {
 		e.log.ErrorContext(ctx, "sync pass failed", "error", err, "direction", e.cfg.Direction.String())
 		return p.rep, err

@@ -39,6 +39,9 @@ type Report struct {
 	// SansanChangesNotApplied lists contact ids whose HubSpot changes would
 	// need a Sansan card update, which the Sansan API does not offer.
 	SansanChangesNotApplied []string
+	// Backfills are the backfills the pass ran (see Engine.Resync and
+	// BackfillMappingChanged).
+	Backfills []*BackfillReport
 }
 
 // MaxReportedFailures caps Report.Failures.
