@@ -38,6 +38,7 @@ type Engine struct {
 	mu        sync.Mutex // guards the fields below
 	preflight bool
 	bound     bool            // the store's binding was checked
+	instance  string          // names the engine in its write intents
 	tagOpts   map[string]bool // tag ids known as sansan_tags options
 	notified  map[string]bool // contact ids queued by Notify
 }
@@ -78,6 +79,7 @@ func New(cfg Config) (*Engine, error) {
 		kick:     make(chan struct{}, 1),
 		tagOpts:  map[string]bool{},
 		notified: map[string]bool{},
+		instance: newInstanceID(),
 	}
 	return e, nil
 }
@@ -128,6 +130,10 @@ func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) e
 		}
 		defer unlock()
 		ctx = held
+		if _, ok := FenceFrom(ctx); ok {
+			// No request leaves once the lease may have passed on.
+			ctx = hubspot.ContextWithSendCheck(ctx, fenceCheck)
+		}
 	}
 	p, err := e.newPass(ctx)
 	if err != nil {

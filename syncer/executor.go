@@ -44,6 +44,7 @@ type executor struct {
 type flight struct {
 	op      writeOp
 	batch   []*record
+	intent  string // key of its write intent, "" without a fence
 	done    chan struct{}
 	res     []writeResult
 	err     error
@@ -247,7 +248,11 @@ func (x *executor) launch(ctx context.Context, op writeOp, batch []*record) erro
 			return err
 		}
 	}
-	f := &flight{op: op, batch: batch, done: make(chan struct{}), started: time.Now()}
+	intent, err := x.recordIntent(ctx, op, batch)
+	if err != nil {
+		return err
+	}
+	f := &flight{op: op, batch: batch, intent: intent, done: make(chan struct{}), started: time.Now()}
 	x.flights = append(x.flights, f)
 	go func() {
 		defer close(f.done)
@@ -276,7 +281,10 @@ func (x *executor) applyHead(ctx context.Context) error {
 	} else {
 		x.outcomes(f.op, f.batch, f.res, &done)
 	}
-	return x.finish(ctx, done)
+	if err := x.finish(ctx, done); err != nil {
+		return err
+	}
+	return x.resolveIntent(ctx, f.intent)
 }
 
 // drain applies every batch in flight.

@@ -20,10 +20,13 @@ type pass struct {
 	e     *Engine
 	store Store     // the engine's store, or a dry-run overlay over it
 	meta  MetaStore // the store's records of the engine, nil if it has none
-	sink  sink      // where writes go: the services, or a dry-run recorder
-	plan  *planner
-	rep   *Report
-	start time.Time
+	fence Fence     // the lease the pass runs under, nil without one
+
+	intentSeq int  // numbers the pass's write intents
+	sink      sink // where writes go: the services, or a dry-run recorder
+	plan      *planner
+	rep       *Report
+	start     time.Time
 
 	hubspotCalls0 int64
 	sansanCalls0  []int64
@@ -71,6 +74,9 @@ func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	if m, ok := e.passMeta(e.cfg.DryRun); ok {
 		p.meta = m
 	}
+	if f, ok := FenceFrom(ctx); ok {
+		p.fence = f
+	}
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
 		p.sink = &drySink{e: e, created: map[string]bool{}}
@@ -100,12 +106,16 @@ func (p *pass) finish() {
 }
 
 // prepareRun checks, before anything is read or written, that the store
-// belongs to the engine's portal and accounts, then runs the preflight.
+// belongs to the engine's portal and accounts, runs the preflight and
+// repairs what writes of an earlier lease holder may have left stale.
 func (p *pass) prepareRun(ctx context.Context) error {
 	if err := p.checkBinding(ctx); err != nil {
 		return err
 	}
-	return p.e.runPreflight(ctx)
+	if err := p.e.runPreflight(ctx); err != nil {
+		return err
+	}
+	return p.repairIntents(ctx)
 }
 
 func (p *pass) run(ctx context.Context) error {
