@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cardbridge/sansanhubspot/sansan"
 )
 
 // Keys of the engine's records in a MetaStore.
@@ -109,6 +111,12 @@ func (p *pass) checkBinding(ctx context.Context) error {
 	now := storeBinding{PortalID: details.PortalID, Accounts: map[string]string{}}
 	for _, a := range e.cfg.Accounts {
 		me, _, err := a.Client.Users.Me(ctx)
+		if errors.Is(err, sansan.ErrNotFound) {
+			// A gateway or an API version without GET /me: the account
+			// stays unbound rather than unusable.
+			e.log.WarnContext(ctx, "sansan key has no GET /me; the store cannot check this account's identity", "account", a.Name)
+			continue
+		}
 		if err != nil {
 			return wrapf(err, "syncer: read the sansan user of account %q", a.Name)
 		}
