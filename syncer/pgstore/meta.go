@@ -31,7 +31,10 @@ func (s *Store) Meta(ctx context.Context, key string) ([]byte, error) {
 }
 
 // PutMeta implements [syncer.MetaStore]. Keys must be valid UTF-8 without
-// NUL characters, as PostgreSQL's text requires.
+// NUL characters, as PostgreSQL's text requires. Under a fence of this
+// package's Locker the write is refused with an error wrapping
+// [syncer.ErrFenced] once the lease is no longer held (see the package
+// documentation).
 func (s *Store) PutMeta(ctx context.Context, key string, value []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err

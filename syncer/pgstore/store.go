@@ -15,11 +15,16 @@ import (
 // Store is a [syncer.Store] in PostgreSQL tables shared by many
 // connections (HubSpot accounts); every row is keyed by the connection
 // given to [New]. It also implements [syncer.MetaStore] and
-// [syncer.LinkLister]. It is safe for concurrent use, also by several
-// processes.
+// [syncer.LinkLister], and its writes honour the fences of its [Store.Locker]
+// (see the package documentation). It is safe for concurrent use, also by
+// several processes.
 type Store struct {
 	db   *sql.DB
 	conn string
+
+	// afterFenceCheck, when set (by tests), runs in a fenced write's
+	// transaction right after the lease row was checked and locked.
+	afterFenceCheck func()
 }
 
 var (
@@ -313,7 +318,10 @@ const (
 
 // PutLinks implements [syncer.Store]. The batch is written in one
 // transaction. Nil links and links without a PersonID are skipped; when a
-// person appears more than once, the last link wins.
+// person appears more than once, the last link wins. Under a fence of this
+// package's Locker the batch is refused with an error wrapping
+// [syncer.ErrFenced] once the lease is no longer held (see the package
+// documentation).
 func (s *Store) PutLinks(ctx context.Context, links []*syncer.Link) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -407,7 +415,9 @@ func (s *Store) Checkpoint(ctx context.Context, stream string) (syncer.Checkpoin
 	return syncer.Checkpoint{Since: d.Since, Until: d.Until, Cursor: d.Cursor, Complete: d.Complete}, nil
 }
 
-// PutCheckpoint implements [syncer.Store].
+// PutCheckpoint implements [syncer.Store]. Under a fence of this package's
+// Locker it is refused with an error wrapping [syncer.ErrFenced] once the
+// lease is no longer held.
 func (s *Store) PutCheckpoint(ctx context.Context, stream string, cp syncer.Checkpoint) error {
 	if err := ctx.Err(); err != nil {
 		return err
