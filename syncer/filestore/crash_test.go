@@ -2,12 +2,15 @@ package filestore_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,8 +53,24 @@ func crashBatch(n int) []*syncer.Link {
 	return ls
 }
 
+// crashMetaKey is the meta key batch n stores; each batch deletes the
+// previous batch's key, so one or two are stored at any time.
+func crashMetaKey(n int) string { return fmt.Sprintf("batch/%06d", n) }
+
+// crashMetaValue is the value of crashMetaKey(n): large enough that kills
+// land inside meta frames too.
+func crashMetaValue(n int) []byte {
+	v := make([]byte, 3000)
+	for i := range v {
+		v[i] = byte(n + i*7)
+	}
+	return v
+}
+
 // crashChild writes batches forever, printing "ack N" after PutLinks of
-// batch N returned, until it is killed.
+// batch N returned, "cp N" after its checkpoint, "meta N" after PutMeta of
+// its meta key and "del N" after the delete of the previous batch's key
+// (N-1), until it is killed.
 func crashChild(dir string) int {
 	s, err := filestore.Open(dir, crashOpts()...)
 	if err != nil {
@@ -68,6 +87,22 @@ func crashChild(dir string) int {
 	if l, ok := got["hot-00"]; ok {
 		next = l.Attempts + 1
 	}
+	// A kill between a batch's meta put and its delete of the previous key
+	// leaves that key: delete every key but the last batch's, so only
+	// acknowledged deletes are missing from the next check.
+	stale, err := s.MetaByPrefix(ctx, "batch/")
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
+	for k := range stale {
+		if k != crashMetaKey(next-1) {
+			if err := s.PutMeta(ctx, k, nil); err != nil {
+				fmt.Println("error", err)
+				return 2
+			}
+		}
+	}
 	fmt.Println("start", next)
 	for n := next; ; n++ {
 		if err := s.PutLinks(ctx, crashBatch(n)); err != nil {
@@ -80,6 +115,16 @@ func crashChild(dir string) int {
 			return 2
 		}
 		fmt.Println("cp", n)
+		if err := s.PutMeta(ctx, crashMetaKey(n), crashMetaValue(n)); err != nil {
+			fmt.Println("error", err)
+			return 2
+		}
+		fmt.Println("meta", n)
+		if err := s.PutMeta(ctx, crashMetaKey(n-1), nil); err != nil {
+			fmt.Println("error", err)
+			return 2
+		}
+		fmt.Println("del", n-1)
 	}
 }
 
@@ -96,7 +141,10 @@ func TestCrash(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	dir := t.TempDir()
-	lastAck, lastCP := -1, -1
+	// The last batch whose PutLinks, PutCheckpoint, PutMeta and delete of
+	// its meta key were acknowledged.
+	var acks crashAcks
+	acks.batch, acks.cp, acks.meta, acks.del = -1, -1, -1, -1
 	for round := range 5 {
 		cmd := exec.CommandContext(t.Context(), exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
@@ -109,7 +157,7 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := bufio.NewScanner(out)
-		killAfter := lastAck + 1 + rng.IntN(40)
+		killAfter := acks.batch + 1 + rng.IntN(40)
 		killed := false
 		for lines.Scan() {
 			f := strings.Fields(lines.Text())
@@ -121,8 +169,8 @@ func TestCrash(t *testing.T) {
 			case "error":
 				t.Fatalf("round %d: child: %s", round, lines.Text())
 			case "start":
-				if n != lastAck+1 {
-					t.Errorf("round %d: child resumes at batch %d, last acknowledged was %d", round, n, lastAck)
+				if n != acks.batch+1 {
+					t.Errorf("round %d: child resumes at batch %d, last acknowledged was %d", round, n, acks.batch)
 				}
 				if round == 0 {
 					// The child holds the lock.
@@ -134,11 +182,15 @@ func TestCrash(t *testing.T) {
 					}
 				}
 			case "ack":
-				lastAck = n
+				acks.batch = n
 			case "cp":
-				lastCP = n
+				acks.cp = n
+			case "meta":
+				acks.meta = n
+			case "del":
+				acks.del = n
 			}
-			if lastAck >= killAfter && !killed {
+			if acks.batch >= killAfter && !killed {
 				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 				if err := cmd.Process.Kill(); err != nil {
 					t.Fatal(err)
@@ -149,13 +201,16 @@ func TestCrash(t *testing.T) {
 		if err := cmd.Wait(); err == nil || !killed {
 			t.Fatalf("round %d: child exited by itself: %v", round, err)
 		}
-		lastAck = checkCrashState(t, dir, lastAck, lastCP)
+		acks.batch = checkCrashState(t, dir, acks)
 	}
 }
 
+// crashAcks holds the last acknowledged write of each kind.
+type crashAcks struct{ batch, cp, meta, del int }
+
 // checkCrashState opens the store after a kill and returns the last batch
 // it holds.
-func checkCrashState(t *testing.T, dir string, lastAck, lastCP int) int {
+func checkCrashState(t *testing.T, dir string, acks crashAcks) int {
 	t.Helper()
 	s, err := filestore.Open(dir, crashOpts()...)
 	if err != nil {
@@ -168,6 +223,7 @@ func checkCrashState(t *testing.T, dir string, lastAck, lastCP int) int {
 		t.Fatalf("LinkByContact(c-hot-00): %v", err)
 	}
 	last := hot.Attempts
+	lastAck, lastCP := acks.batch, acks.cp
 	if last != lastAck && last != lastAck+1 {
 		t.Fatalf("store holds batches up to %d; last acknowledged %d", last, lastAck)
 	}
@@ -225,6 +281,44 @@ func checkCrashState(t *testing.T, dir string, lastAck, lastCP int) int {
 			t.Errorf("checkpoint at %d, last acknowledged %d", n, lastCP)
 		}
 	}
+	checkCrashMeta(t, s, acks, last)
 	t.Logf("after kill: %d batches stored, last acknowledged %d", last+1, lastAck)
 	return last
+}
+
+// checkCrashMeta checks the meta keys after a kill: every acknowledged put
+// whose delete was not acknowledged is there, whole; every acknowledged
+// delete stuck; the writes in flight (the put of acks.meta+1, the delete of
+// acks.del+1) are there or not; nothing else is.
+func checkCrashMeta(t *testing.T, s *filestore.Store, acks crashAcks, last int) {
+	t.Helper()
+	got, err := s.MetaByPrefix(t.Context(), "batch/")
+	if err != nil {
+		t.Fatalf("MetaByPrefix: %v", err)
+	}
+	for n := range last + 3 {
+		v, ok := got[crashMetaKey(n)]
+		delete(got, crashMetaKey(n))
+		var want, may bool // must be there; may be there
+		switch {
+		case n <= acks.del:
+		case n == acks.del+1 && n+1 <= acks.meta:
+			may = true // its delete may be in flight
+		case n <= acks.meta:
+			want = true
+		case n == acks.meta+1 && n <= last:
+			may = true // its put may be in flight
+		}
+		switch {
+		case ok && !want && !may:
+			t.Errorf("meta %s is stored; puts acknowledged up to %d, deletes up to %d", crashMetaKey(n), acks.meta, acks.del)
+		case !ok && want:
+			t.Errorf("meta %s is missing; puts acknowledged up to %d, deletes up to %d", crashMetaKey(n), acks.meta, acks.del)
+		case ok && !bytes.Equal(v, crashMetaValue(n)):
+			t.Errorf("meta %s holds %d bytes that are not the ones written", crashMetaKey(n), len(v))
+		}
+	}
+	if len(got) != 0 {
+		t.Errorf("unexpected meta keys %v", slices.Sorted(maps.Keys(got)))
+	}
 }

@@ -11,9 +11,9 @@
 //
 // # Durability
 //
-// Every PutLinks batch and every PutCheckpoint is appended to a write-ahead
-// log as one frame (length, CRC-32C, JSON record) and synced with fsync
-// before the call returns. After a crash, [Open] replays the log; a torn or
+// Every PutLinks batch, every PutCheckpoint and every PutMeta (a put or a
+// delete) is appended to a write-ahead log as one frame (length, CRC-32C,
+// JSON record) and synced with fsync before the call returns. After a crash, [Open] replays the log; a torn or
 // garbled final frame (the write that was in flight, never acknowledged) is
 // cut off, so a crash loses at most that one batch, never an earlier one,
 // and never part of a batch. Damage anywhere else, such as an intact frame
@@ -32,6 +32,26 @@
 // not flush the drive's cache, so a power loss (not a process crash) may
 // lose recent writes there.
 //
+// # Meta, listing and fences
+//
+// A Store is also a [syncer.MetaStore] and a [syncer.LinkLister]. Meta
+// keys must be valid UTF-8 (PutMeta refuses others); values are stored
+// base64-encoded in the JSON records, so they take 4/3 of their size on
+// disk, and are kept by compactions like links and checkpoints. Versions
+// of this package from before meta records ignore them: opening a store
+// with such a version, and letting it compact, loses the meta keys (links
+// and checkpoints are kept).
+//
+// ListLinks reads a list of every person id in byte order, kept in memory
+// beside the indexes and brought up to date by the first listing after new
+// persons were stored; a page costs a binary search for LinkQuery.After and
+// a scan of the following links until the page is full. CountLinks looks
+// at every link.
+//
+// The store does not check a [syncer.Fence] carried by a write's context:
+// the directory lock (below) already keeps every other process out, so
+// there is no second holder whose writes need refusing.
+//
 // # Locking
 //
 // Open takes an exclusive flock(2) on the LOCK file in the directory, so a
@@ -47,7 +67,8 @@
 // compaction) and, briefly, *.tmp files, which Open removes. The whole
 // state is also held in memory, with indexes by person, email and contact
 // id, so lookups never touch the disk: about 1.5 KiB of heap per link with
-// eight mapped properties (measured), so 100,000 links take about 150 MiB. Strings are stored as JSON and must be valid UTF-8.
+// eight mapped properties (measured), so 100,000 links take about 150 MiB.
+// Strings are stored as JSON and must be valid UTF-8.
 //
 // # Performance
 //
@@ -66,6 +87,12 @@
 // LinksByPerson 105,000 to 160,000 links/s, LinksByEmail 72,000 to 85,000,
 // LinksToRetry 93,000 to 143,000, and 55,000 to 90,000 LinkByContact calls
 // per second.
+//
+// Listing the same 10,000 links in pages of 100 ran at about 1.2 million
+// links/s unfiltered and 900,000 links/s for the failing ones (one in
+// ten), and a CountLinks over them took about 0.7 ms; PutMeta is bound by
+// fsync like PutCheckpoint, about 700 writes/s (one run, load average
+// below 1).
 //
 // Open replays everything, and a compaction rewrites everything while
 // writes wait: with 100,000 links (about 60 MB of JSON) each took 5 to 6.5 s

@@ -84,6 +84,10 @@ type state struct {
 	ByContact   map[string]*syncer.Link
 	Retry       []*syncer.Link
 	Checkpoints map[string]syncer.Checkpoint
+	Meta        map[string][]byte
+	Listed      []*syncer.Link // every link, paged through ListLinks
+	Failing     []*syncer.Link // ListLinks of the failing links of one account
+	Counts      []syncer.LinkCount
 }
 
 var retryNow = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
@@ -135,7 +139,43 @@ func dump(t *testing.T, s syncer.Store) state {
 			st.Checkpoints[streamOf(i)] = cp
 		}
 	}
+	if st.Meta, err = s.(syncer.MetaStore).MetaByPrefix(ctx, ""); err != nil {
+		t.Fatalf("MetaByPrefix: %v", err)
+	}
+	lister := s.(syncer.LinkLister)
+	for q := (syncer.LinkQuery{Limit: 7}); ; {
+		page, err := lister.ListLinks(ctx, q)
+		if err != nil {
+			t.Fatalf("ListLinks: %v", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		st.Listed = append(st.Listed, page...)
+		q.After = page[len(page)-1].PersonID
+	}
+	q := syncer.LinkQuery{States: []syncer.LinkState{syncer.StateFailing}, Account: accountOf(0)}
+	if st.Failing, err = lister.ListLinks(ctx, q); err != nil {
+		t.Fatalf("ListLinks(%+v): %v", q, err)
+	}
+	if st.Counts, err = lister.CountLinks(ctx); err != nil {
+		t.Fatalf("CountLinks: %v", err)
+	}
 	return st
+}
+
+func accountOf(i int) string { return []string{"tokyo", "osaka", ""}[i] }
+
+// metaValue returns a value for a random meta write: nil (a delete), empty,
+// or a few bytes.
+func metaValue(rng *rand.Rand, op int) []byte {
+	switch rng.IntN(4) {
+	case 0:
+		return nil
+	case 1:
+		return []byte{}
+	}
+	return []byte{byte(op), 0, 0xff, byte(op >> 8)}
 }
 
 // randomOps applies n random writes to every store.
@@ -143,6 +183,16 @@ func randomOps(t *testing.T, rng *rand.Rand, n int, stores ...syncer.Store) {
 	t.Helper()
 	states := []syncer.LinkState{syncer.StateInSync, syncer.StateExcluded, syncer.StateFailing}
 	for op := range n {
+		if rng.IntN(6) == 0 {
+			key := fmt.Sprintf("k/%d", rng.IntN(5))
+			v := metaValue(rng, op)
+			for _, s := range stores {
+				if err := s.(syncer.MetaStore).PutMeta(t.Context(), key, v); err != nil {
+					t.Fatalf("PutMeta: %v", err)
+				}
+			}
+			continue
+		}
 		if rng.IntN(5) == 0 {
 			name := streamOf(rng.IntN(nStreams))
 			cp := syncer.Checkpoint{
@@ -168,6 +218,10 @@ func randomOps(t *testing.T, rng *rand.Rand, n int, stores ...syncer.Store) {
 				Attempts:  op,
 				Values:    map[string]string{"op": strconv.Itoa(op)},
 				UpdatedAt: time.Unix(0, rng.Int64N(2e18)),
+				Account:   accountOf(rng.IntN(3)),
+			}
+			if l.State != syncer.StateInSync {
+				l.Reason = []string{"rate_limited", "server_error"}[rng.IntN(2)]
 			}
 			if rng.IntN(4) > 0 {
 				l.Email = emailOf(rng.IntN(nEmails))
@@ -531,8 +585,13 @@ func TestClosed(t *testing.T) {
 	_, err3 := s.LinkByContact(ctx, "c")
 	_, err4 := s.LinksToRetry(ctx, time.Now(), 1)
 	_, err5 := s.Checkpoint(ctx, "s")
-	errs := []error{err1, err2, err3, err4, err5,
-		s.PutLinks(ctx, batchLinks(0)), s.PutCheckpoint(ctx, "s", syncer.Checkpoint{}), s.Compact(ctx)}
+	_, err6 := s.Meta(ctx, "k")
+	_, err7 := s.MetaByPrefix(ctx, "")
+	_, err8 := s.ListLinks(ctx, syncer.LinkQuery{})
+	_, err9 := s.CountLinks(ctx)
+	errs := []error{err1, err2, err3, err4, err5, err6, err7, err8, err9,
+		s.PutLinks(ctx, batchLinks(0)), s.PutCheckpoint(ctx, "s", syncer.Checkpoint{}), s.PutMeta(ctx, "k", []byte("v")),
+		s.Compact(ctx)}
 	for i, err := range errs {
 		if !errors.Is(err, filestore.ErrClosed) {
 			t.Errorf("call %d after Close = %v, want an error matching ErrClosed", i, err)
@@ -576,4 +635,137 @@ func FuzzOpenWithTail(f *testing.F) {
 			t.Fatalf("LinksByPerson = (%v, %v), want both links", got, err)
 		}
 	})
+}
+
+// TestTornMetaTail cuts the log inside its last meta records: a torn
+// final record is dropped, every earlier one stays.
+func TestTornMetaTail(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// damage returns the new log given the intact log and the offsets
+		// of its last two frames: the put of b and the delete of a.
+		damage func(log []byte, putB, delA int) []byte
+		want   map[string][]byte
+	}{
+		{"CutInLastFrameHeader", func(l []byte, _, delA int) []byte { return l[:delA+5] },
+			map[string][]byte{"a": []byte("1"), "b": []byte("2")}},
+		{"CutInLastPayload", func(l []byte, _, delA int) []byte { return l[:delA+14] },
+			map[string][]byte{"a": []byte("1"), "b": []byte("2")}},
+		{"CutLastByte", func(l []byte, _, _ int) []byte { return l[:len(l)-1] },
+			map[string][]byte{"a": []byte("1"), "b": []byte("2")}},
+		{"ZeroedLastPayload", func(l []byte, _, delA int) []byte {
+			out := slices.Clone(l)
+			clear(out[delA+12:])
+			return out
+		}, map[string][]byte{"a": []byte("1"), "b": []byte("2")}},
+		{"CutInPut", func(l []byte, putB, _ int) []byte { return l[:putB+20] },
+			map[string][]byte{"a": []byte("1")}},
+		{"Intact", func(l []byte, _, _ int) []byte { return l },
+			map[string][]byte{"b": []byte("2")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := open(t, dir)
+			ctx := t.Context()
+			if err := s.PutMeta(ctx, "a", []byte("1")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutLinks(ctx, batchLinks(0)); err != nil {
+				t.Fatal(err)
+			}
+			putB := fileSize(t, walPath(dir))
+			if err := s.PutMeta(ctx, "b", []byte("2")); err != nil {
+				t.Fatal(err)
+			}
+			delA := fileSize(t, walPath(dir))
+			if err := s.PutMeta(ctx, "a", nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			log, err := os.ReadFile(walPath(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(walPath(dir), tt.damage(log, int(putB), int(delA)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s = open(t, dir)
+			got, err := s.MetaByPrefix(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("meta after reopen (-want +got):\n%s", d)
+			}
+			checkBatches(t, s, 1)
+			// New writes land after the surviving frames.
+			if err := s.PutMeta(ctx, "c", []byte("3")); err != nil {
+				t.Fatalf("PutMeta after recovery: %v", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			tt.want["c"] = []byte("3")
+			got, err = open(t, dir).MetaByPrefix(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("meta after a write and another reopen (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestMetaSurvivesCompaction checks meta kept in a snapshot, deletes
+// included, and a meta write that alone triggers a compaction.
+func TestMetaSurvivesCompaction(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir, filestore.WithCompaction(2, 8<<10))
+	ctx := t.Context()
+	want := map[string][]byte{}
+	for n := range 200 {
+		key := fmt.Sprintf("intent/%d", n%7)
+		v := bytes.Repeat([]byte{byte(n)}, 100)
+		if n%5 == 4 {
+			v = nil
+			delete(want, key)
+		} else {
+			want[key] = v
+		}
+		if err := s.PutMeta(ctx, key, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "snapshot")); err != nil {
+		t.Fatalf("no snapshot after 200 meta writes: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := open(t, dir).MetaByPrefix(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("meta after compactions and reopen (-want +got):\n%s", d)
+	}
+}
+
+func TestPutMetaRejectsInvalidUTF8Key(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	if err := s.PutMeta(t.Context(), "bad\xffkey", []byte("v")); err == nil {
+		t.Fatal("PutMeta with an invalid UTF-8 key succeeded; JSON would store another key")
+	}
+	got, err := s.MetaByPrefix(t.Context(), "")
+	if err != nil || len(got) != 0 {
+		t.Errorf("MetaByPrefix after a refused PutMeta = (%v, %v), want nothing stored", got, err)
+	}
 }

@@ -66,20 +66,47 @@ func parseFrame(data []byte) (payload []byte, size int, ok bool) {
 }
 
 // record is the JSON payload of one frame. A log record carries one batch of
-// links or one checkpoint and a sequence number one greater than the
-// previous record's. A snapshot holds records without sequence numbers and
-// ends with one whose End is set and whose Seq is the last log record the
-// snapshot includes.
+// links, one checkpoint or one meta put or delete, and a sequence number one
+// greater than the previous record's. A snapshot holds records without
+// sequence numbers and ends with one whose End is set and whose Seq is the
+// last log record the snapshot includes.
 type record struct {
 	Seq        uint64            `json:"seq,omitempty"`
 	Links      []json.RawMessage `json:"links,omitempty"`
 	Checkpoint *diskCheckpoint   `json:"checkpoint,omitempty"`
+	Meta       *diskMeta         `json:"meta,omitempty"`
 	End        *snapshotEnd      `json:"end,omitempty"`
 }
 
+// snapshotEnd counts what a snapshot holds. Meta is absent from snapshots
+// written before meta records existed, which hold none.
 type snapshotEnd struct {
 	Links       int `json:"links"`
 	Checkpoints int `json:"checkpoints"`
+	Meta        int `json:"meta,omitempty"`
+}
+
+// diskMeta is the stored form of one syncer.MetaStore key: its value
+// (base64 in the JSON), or Delete for a PutMeta with a nil value. Snapshots
+// hold no deletes.
+type diskMeta struct {
+	Key    string `json:"key"`
+	Value  []byte `json:"value"`
+	Delete bool   `json:"delete,omitempty"`
+}
+
+// encodeMeta returns the JSON of a meta put (or a delete when value is
+// nil).
+func encodeMeta(key string, value []byte) ([]byte, error) {
+	d := diskMeta{Key: key, Value: value, Delete: value == nil}
+	if d.Value == nil {
+		d.Value = []byte{}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: encode meta %q: %w", key, err)
+	}
+	return b, nil
 }
 
 // diskCheckpoint is the stored form of a stream's syncer.Checkpoint.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
@@ -42,7 +43,8 @@ const (
 )
 
 // Store is a durable [syncer.Store] kept in a directory: an append-only
-// log plus a snapshot, with in-memory indexes for lookups. It is safe for
+// log plus a snapshot, with in-memory indexes for lookups. It also
+// implements [syncer.MetaStore] and [syncer.LinkLister]. It is safe for
 // concurrent use by one process; see the package documentation.
 type Store struct {
 	dir  string
@@ -66,11 +68,22 @@ type Store struct {
 	byContact   map[string]map[string]struct{} // contact id -> person ids
 	failing     map[string]struct{}            // person ids in StateFailing
 	checkpoints map[string]cpEntry
+	meta        map[string]metaEntry
 	ver         uint64 // order of link writes, for LinkByContact
 	liveBytes   int64  // encoded size of the current state
+
+	// sorted holds every person id in byte order, for ListLinks, except
+	// those in pending: persons added since ListLinks last merged them in.
+	// Persons are never removed, so ids only ever join.
+	sorted  []string
+	pending []string
 }
 
-var _ syncer.Store = (*Store)(nil)
+var (
+	_ syncer.Store      = (*Store)(nil)
+	_ syncer.MetaStore  = (*Store)(nil)
+	_ syncer.LinkLister = (*Store)(nil)
+)
 
 type entry struct {
 	link *syncer.Link
@@ -81,6 +94,13 @@ type entry struct {
 type cpEntry struct {
 	cp   syncer.Checkpoint
 	size int64
+}
+
+// metaEntry is a stored meta value, which is never modified: PutMeta
+// replaces it with a copy.
+type metaEntry struct {
+	value []byte
+	size  int64
 }
 
 // Option configures a Store.
@@ -132,6 +152,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		byContact:   make(map[string]map[string]struct{}),
 		failing:     make(map[string]struct{}),
 		checkpoints: make(map[string]cpEntry),
+		meta:        make(map[string]metaEntry),
 	}
 	for _, o := range opts {
 		o(&s.opts)
@@ -216,9 +237,10 @@ func (s *Store) loadSnapshot() (uint64, error) {
 			if off != len(data) {
 				return 0, fmt.Errorf("%w: %s: data after the end record", ErrCorrupt, name)
 			}
-			if rec.End.Links != len(s.byPerson) || rec.End.Checkpoints != len(s.checkpoints) {
-				return 0, fmt.Errorf("%w: %s: holds %d links and %d checkpoints, end record says %d and %d",
-					ErrCorrupt, name, len(s.byPerson), len(s.checkpoints), rec.End.Links, rec.End.Checkpoints)
+			if rec.End.Links != len(s.byPerson) || rec.End.Checkpoints != len(s.checkpoints) || rec.End.Meta != len(s.meta) {
+				return 0, fmt.Errorf("%w: %s: holds %d links, %d checkpoints and %d meta keys, end record says %d, %d and %d",
+					ErrCorrupt, name, len(s.byPerson), len(s.checkpoints), len(s.meta),
+					rec.End.Links, rec.End.Checkpoints, rec.End.Meta)
 			}
 			return rec.Seq, nil
 		}
@@ -313,6 +335,18 @@ func (s *Store) apply(rec *record) error {
 		}
 		cpSize = len(b)
 	}
+	var metaValue []byte
+	var metaSize int
+	if m := rec.Meta; m != nil {
+		if !m.Delete {
+			metaValue = append([]byte{}, m.Value...) // a found value is never nil
+		}
+		b, err := encodeMeta(m.Key, metaValue)
+		if err != nil {
+			return err
+		}
+		metaSize = len(b)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, l := range links {
@@ -323,6 +357,9 @@ func (s *Store) apply(rec *record) error {
 	if cp := rec.Checkpoint; cp != nil {
 		s.setCheckpoint(cp.Stream, cp.checkpoint(), int64(cpSize))
 	}
+	if m := rec.Meta; m != nil {
+		s.setMeta(m.Key, metaValue, int64(metaSize))
+	}
 	return nil
 }
 
@@ -331,6 +368,8 @@ func (s *Store) setLink(l *syncer.Link, size int64) {
 	if old, ok := s.byPerson[l.PersonID]; ok {
 		s.unindex(old.link)
 		s.liveBytes -= old.size
+	} else {
+		s.pending = append(s.pending, l.PersonID)
 	}
 	s.ver++
 	s.byPerson[l.PersonID] = &entry{link: l, ver: s.ver, size: size}
@@ -372,6 +411,18 @@ func removeFrom(idx map[string]map[string]struct{}, key, personID string) {
 func (s *Store) setCheckpoint(stream string, cp syncer.Checkpoint, size int64) {
 	s.liveBytes += size - s.checkpoints[stream].size
 	s.checkpoints[stream] = cpEntry{cp: cp, size: size}
+}
+
+// setMeta stores value, which the store owns from now on, under key, or
+// deletes key when value is nil; s.mu is held.
+func (s *Store) setMeta(key string, value []byte, size int64) {
+	s.liveBytes -= s.meta[key].size
+	if value == nil {
+		delete(s.meta, key)
+		return
+	}
+	s.liveBytes += size
+	s.meta[key] = metaEntry{value: value, size: size}
 }
 
 // check returns the error a method must return before doing anything.
@@ -559,6 +610,146 @@ func (s *Store) PutCheckpoint(ctx context.Context, stream string, cp syncer.Chec
 	})
 }
 
+// PutMeta implements [syncer.MetaStore]. The put or delete is one log
+// record, synced to disk before PutMeta returns. Keys must be valid UTF-8.
+func (s *Store) PutMeta(ctx context.Context, key string, value []byte) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("filestore: put meta %q: key is not valid UTF-8", key)
+	}
+	if value != nil {
+		value = append([]byte{}, value...)
+	}
+	enc, err := encodeMeta(key, value)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(seq uint64) []byte {
+		return fmt.Appendf(nil, `{"seq":%d,"meta":%s}`, seq, enc)
+	}, func() {
+		s.setMeta(key, value, int64(len(enc)))
+	})
+}
+
+// Meta implements [syncer.MetaStore].
+func (s *Store) Meta(ctx context.Context, key string) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.meta[key]
+	if !ok {
+		return nil, fmt.Errorf("filestore: meta %q: %w", key, syncer.ErrNotFound)
+	}
+	return append([]byte{}, e.value...), nil
+}
+
+// MetaByPrefix implements [syncer.MetaStore]. It looks at every key, which
+// suits the few hundred keys the engine keeps.
+func (s *Store) MetaByPrefix(ctx context.Context, prefix string) (map[string][]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string][]byte)
+	for k, e := range s.meta {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = append([]byte{}, e.value...)
+		}
+	}
+	return out, nil
+}
+
+// ListLinks implements [syncer.LinkLister]. Person ids are kept sorted, so
+// a page costs a binary search for q.After and a scan of the following
+// persons until the page is full: cheap when the filters match many links,
+// up to one look at every later link when they match few.
+func (s *Store) ListLinks(ctx context.Context, q syncer.LinkQuery) ([]*syncer.Link, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = syncer.DefaultLinkQueryLimit
+	}
+	limit = min(limit, syncer.MaxLinkQueryLimit)
+	s.mu.RLock()
+	if len(s.pending) > 0 {
+		s.mu.RUnlock()
+		s.mu.Lock()
+		s.mergePending()
+		s.mu.Unlock()
+		// Persons added from here on were written during this call; the
+		// listing may leave them out.
+		s.mu.RLock()
+	}
+	defer s.mu.RUnlock()
+	i, found := slices.BinarySearch(s.sorted, q.After)
+	if found {
+		i++
+	}
+	var out []*syncer.Link
+	for _, id := range s.sorted[i:] {
+		l := s.byPerson[id].link
+		if (len(q.States) == 0 || slices.Contains(q.States, l.State)) &&
+			(q.Account == "" || l.Account == q.Account) &&
+			(q.Reason == "" || l.Reason == q.Reason) {
+			out = append(out, l.Clone())
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// mergePending merges the pending person ids into sorted; s.mu is held.
+func (s *Store) mergePending() {
+	slices.Sort(s.pending)
+	merged := make([]string, 0, len(s.sorted)+len(s.pending))
+	a, b := s.sorted, s.pending
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			merged, a = append(merged, a[0]), a[1:]
+		} else {
+			merged, b = append(merged, b[0]), b[1:]
+		}
+	}
+	merged = append(append(merged, a...), b...)
+	s.sorted, s.pending = merged, nil
+}
+
+// CountLinks implements [syncer.LinkLister].
+func (s *Store) CountLinks(ctx context.Context) ([]syncer.LinkCount, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	type group struct {
+		account string
+		state   syncer.LinkState
+		reason  string
+	}
+	n := make(map[group]int)
+	s.mu.RLock()
+	for _, e := range s.byPerson {
+		n[group{e.link.Account, e.link.State, e.link.Reason}]++
+	}
+	s.mu.RUnlock()
+	out := make([]syncer.LinkCount, 0, len(n))
+	for g, c := range n {
+		out = append(out, syncer.LinkCount{Account: g.account, State: g.state, Reason: g.reason, N: c})
+	}
+	slices.SortFunc(out, func(a, b syncer.LinkCount) int {
+		return cmp.Or(strings.Compare(a.Account, b.Account), strings.Compare(string(a.State), string(b.State)),
+			strings.Compare(a.Reason, b.Reason))
+	})
+	return out, nil
+}
+
 // write appends the record that payload builds for the next sequence
 // number, syncs it, then runs apply under the state lock.
 func (s *Store) write(ctx context.Context, payload func(seq uint64) []byte, apply func()) error {
@@ -664,8 +855,13 @@ func (s *Store) writeSnapshot() error {
 	for i, name := range streams {
 		cps[i] = s.checkpoints[name].cp
 	}
-	// Links are immutable once stored (writes replace them), so encoding
-	// can go on without the lock.
+	metaKeys := slices.Sorted(maps.Keys(s.meta))
+	metaValues := make([][]byte, len(metaKeys))
+	for i, k := range metaKeys {
+		metaValues[i] = s.meta[k].value
+	}
+	// Links and meta values are immutable once stored (writes replace
+	// them), so encoding can go on without the lock.
 	s.mu.RUnlock()
 
 	buf := make([]byte, 0, 1<<20)
@@ -690,7 +886,15 @@ func (s *Store) writeSnapshot() error {
 		}
 		buf = appendFrame(buf, fmt.Appendf(nil, `{"checkpoint":%s}`, enc))
 	}
-	buf = appendFrame(buf, fmt.Appendf(nil, `{"seq":%d,"end":{"links":%d,"checkpoints":%d}}`, s.seq, len(entries), len(streams)))
+	for i, k := range metaKeys {
+		enc, err := encodeMeta(k, metaValues[i])
+		if err != nil {
+			return err
+		}
+		buf = appendFrame(buf, fmt.Appendf(nil, `{"meta":%s}`, enc))
+	}
+	buf = appendFrame(buf, fmt.Appendf(nil, `{"seq":%d,"end":{"links":%d,"checkpoints":%d,"meta":%d}}`,
+		s.seq, len(entries), len(streams), len(metaKeys)))
 	f, err := s.replaceFile(snapName, buf)
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func newStore(t testing.TB) *pgstore.Store {
 	db := testDB(t)
 	key := fmt.Sprintf("test/%s/%s", t.Name(), rand.Text())
 	t.Cleanup(func() {
-		for _, table := range []string{"sansanhubspot_links", "sansanhubspot_checkpoints", "sansanhubspot_leases"} {
+		for _, table := range []string{"sansanhubspot_links", "sansanhubspot_checkpoints", "sansanhubspot_leases", "sansanhubspot_meta"} {
 			if _, err := db.Exec("DELETE FROM "+table+" WHERE connection = $1", key); err != nil {
 				t.Errorf("cleanup %s: %v", table, err)
 			}

@@ -14,13 +14,24 @@ import (
 
 // Store is a [syncer.Store] in PostgreSQL tables shared by many
 // connections (HubSpot accounts); every row is keyed by the connection
-// given to [New]. It is safe for concurrent use, also by several processes.
+// given to [New]. It also implements [syncer.MetaStore] and
+// [syncer.LinkLister], and its writes honour the fences of its [Store.Locker]
+// (see the package documentation). It is safe for concurrent use, also by
+// several processes.
 type Store struct {
 	db   *sql.DB
 	conn string
+
+	// afterFenceCheck, when set (by tests), runs in a fenced write's
+	// transaction right after the lease row was checked and locked.
+	afterFenceCheck func()
 }
 
-var _ syncer.Store = (*Store)(nil)
+var (
+	_ syncer.Store      = (*Store)(nil)
+	_ syncer.MetaStore  = (*Store)(nil)
+	_ syncer.LinkLister = (*Store)(nil)
+)
 
 // New returns a Store for one connection in db, which must be a PostgreSQL
 // database (any database/sql driver works: pgx's stdlib, lib/pq, ...).
@@ -38,6 +49,15 @@ func (s *Store) Connection() string { return s.conn }
 // lock, as CREATE ... IF NOT EXISTS alone races.
 const migrateLockKey = 0x5348_5347_0001 // "SHSG" 1
 
+// listColumns are the links' columns that ListLinks and CountLinks filter
+// and group on, generated from the link's JSON so that no write can let
+// them disagree with it. They compare in byte order (collation "C"), as Go
+// strings do.
+const listColumns = `
+		account text COLLATE "C" NOT NULL GENERATED ALWAYS AS (coalesce(data->>'account', '')) STORED,
+		state   text COLLATE "C" NOT NULL GENERATED ALWAYS AS (coalesce(data->>'state', '')) STORED,
+		reason  text COLLATE "C" NOT NULL GENERATED ALWAYS AS (coalesce(data->>'reason', '')) STORED`
+
 var schema = []string{
 	`CREATE SEQUENCE IF NOT EXISTS sansanhubspot_link_version`,
 	`CREATE TABLE IF NOT EXISTS sansanhubspot_links (
@@ -48,15 +68,28 @@ var schema = []string{
 		failing    boolean NOT NULL,
 		retry_at   bigint  NOT NULL, -- NextRetry in Unix nanoseconds
 		version    bigint  NOT NULL, -- write order, for LinkByContact
-		data       jsonb   NOT NULL,
+		data       jsonb   NOT NULL,` + listColumns + `,
 		PRIMARY KEY (connection, person_id)
 	)`,
+	// Tables created before the list columns existed get them here: one
+	// rewrite of the table, which blocks its readers and writers meanwhile.
+	// The check keeps later runs from taking the table's exclusive lock.
+	`DO $$
+	BEGIN
+		IF (SELECT count(*) FROM pg_attribute
+			WHERE attrelid = 'sansanhubspot_links'::regclass AND NOT attisdropped
+				AND attname IN ('account', 'state', 'reason')) < 3 THEN
+			ALTER TABLE sansanhubspot_links` + strings.ReplaceAll(listColumns, "\n\t\t", "\n\t\t\tADD COLUMN IF NOT EXISTS ") + `;
+		END IF;
+	END $$`,
 	`CREATE INDEX IF NOT EXISTS sansanhubspot_links_email_idx
 		ON sansanhubspot_links (connection, email) WHERE email <> ''`,
 	`CREATE INDEX IF NOT EXISTS sansanhubspot_links_contact_idx
 		ON sansanhubspot_links (connection, contact_id, version) WHERE contact_id <> ''`,
 	`CREATE INDEX IF NOT EXISTS sansanhubspot_links_retry_idx
 		ON sansanhubspot_links (connection, retry_at, person_id COLLATE "C") WHERE failing`,
+	`CREATE INDEX IF NOT EXISTS sansanhubspot_links_state_idx
+		ON sansanhubspot_links (connection, state, reason, person_id COLLATE "C")`,
 	`CREATE TABLE IF NOT EXISTS sansanhubspot_checkpoints (
 		connection text  NOT NULL,
 		stream     text  NOT NULL,
@@ -71,12 +104,20 @@ var schema = []string{
 		expires_at timestamptz NOT NULL,
 		PRIMARY KEY (connection, name)
 	)`,
+	`CREATE TABLE IF NOT EXISTS sansanhubspot_meta (
+		connection text            NOT NULL,
+		key        text COLLATE "C" NOT NULL,
+		value      bytea           NOT NULL,
+		PRIMARY KEY (connection, key)
+	)`,
 }
 
 // Migrate creates the tables, indexes and sequence the stores use, all
-// named sansanhubspot_*, in the first schema of the search_path. It is
-// idempotent and safe to call from several processes at once. To run the
-// statements from your own migration tool instead, use [SchemaSQL].
+// named sansanhubspot_*, in the first schema of the search_path, and
+// brings tables created by earlier versions up to date (see the package
+// documentation). It is idempotent and safe to call from several processes
+// at once. To run the statements from your own migration tool instead, use
+// [SchemaSQL].
 func (s *Store) Migrate(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -277,7 +318,10 @@ const (
 
 // PutLinks implements [syncer.Store]. The batch is written in one
 // transaction. Nil links and links without a PersonID are skipped; when a
-// person appears more than once, the last link wins.
+// person appears more than once, the last link wins. Under a fence of this
+// package's Locker the batch is refused with an error wrapping
+// [syncer.ErrFenced] once the lease is no longer held (see the package
+// documentation).
 func (s *Store) PutLinks(ctx context.Context, links []*syncer.Link) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -310,23 +354,14 @@ func (s *Store) PutLinks(ctx context.Context, links []*syncer.Link) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if len(rows) <= chunkSize {
-		return s.putRows(ctx, s.db, rows)
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(ctx, "put links", err)
-	}
-	defer tx.Rollback()
-	for start := 0; start < len(rows); start += chunkSize {
-		if err := s.putRows(ctx, tx, rows[start:min(start+chunkSize, len(rows))]); err != nil {
-			return err
+	return s.write(ctx, "put links", len(rows) <= chunkSize, func(db execer) error {
+		for start := 0; start < len(rows); start += chunkSize {
+			if err := s.putRows(ctx, db, rows[start:min(start+chunkSize, len(rows))]); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrap(ctx, "put links", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 type execer interface {
@@ -380,7 +415,9 @@ func (s *Store) Checkpoint(ctx context.Context, stream string) (syncer.Checkpoin
 	return syncer.Checkpoint{Since: d.Since, Until: d.Until, Cursor: d.Cursor, Complete: d.Complete}, nil
 }
 
-// PutCheckpoint implements [syncer.Store].
+// PutCheckpoint implements [syncer.Store]. Under a fence of this package's
+// Locker it is refused with an error wrapping [syncer.ErrFenced] once the
+// lease is no longer held.
 func (s *Store) PutCheckpoint(ctx context.Context, stream string, cp syncer.Checkpoint) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -389,12 +426,14 @@ func (s *Store) PutCheckpoint(ctx context.Context, stream string, cp syncer.Chec
 	if err != nil {
 		return fmt.Errorf("pgstore: encode checkpoint %q: %w", stream, err)
 	}
-	_, err = s.db.ExecContext(ctx, `
-		INSERT INTO sansanhubspot_checkpoints (connection, stream, data) VALUES ($1, $2, $3::jsonb)
-		ON CONFLICT (connection, stream) DO UPDATE SET data = excluded.data`,
-		s.conn, stream, string(data))
-	if err != nil {
-		return s.wrap(ctx, "put checkpoint", err)
-	}
-	return nil
+	return s.write(ctx, "put checkpoint", true, func(db execer) error {
+		_, err := db.ExecContext(ctx, `
+			INSERT INTO sansanhubspot_checkpoints (connection, stream, data) VALUES ($1, $2, $3::jsonb)
+			ON CONFLICT (connection, stream) DO UPDATE SET data = excluded.data`,
+			s.conn, stream, string(data))
+		if err != nil {
+			return s.wrap(ctx, "put checkpoint", err)
+		}
+		return nil
+	})
 }

@@ -20,7 +20,10 @@ var benchEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // Bench measures the stores made by newStore: links written per second in
 // batches of 100 (new persons, and rewrites of the same persons), links
 // looked up per second by each lookup against 10,000 stored links (one in
-// ten failing), and checkpoint writes per second.
+// ten failing), and checkpoint writes per second. For stores that implement
+// [syncer.LinkLister] and [syncer.MetaStore] it also measures links listed
+// per second in pages of 100 (all links, failing links), CountLinks calls
+// per second over the 10,000 links, and PutMeta writes per second.
 // Each sub-benchmark calls newStore once for a fresh store.
 func Bench(b *testing.B, newStore func(b *testing.B) syncer.Store) {
 	b.Run("PutLinks/new", func(b *testing.B) {
@@ -96,6 +99,63 @@ func Bench(b *testing.B, newStore func(b *testing.B) syncer.Store) {
 			}
 			return err
 		}, benchBatch)
+	})
+	for _, tt := range []struct {
+		name   string
+		states []syncer.LinkState
+	}{
+		{"ListLinks/100", nil},
+		{"ListLinks/failing/100", []syncer.LinkState{syncer.StateFailing}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			s := loaded(b, newStore)
+			l, ok := s.(syncer.LinkLister)
+			if !ok {
+				b.Skipf("%T does not implement syncer.LinkLister", s)
+			}
+			q := syncer.LinkQuery{States: tt.states, Limit: benchBatch}
+			benchLookups(b, func(int) error {
+				got, err := l.ListLinks(b.Context(), q)
+				if err != nil {
+					return err
+				}
+				q.After = ""
+				if len(got) == benchBatch { // else the last page: start over
+					q.After = got[len(got)-1].PersonID
+				}
+				return nil
+			}, benchBatch)
+		})
+	}
+	b.Run("CountLinks", func(b *testing.B) {
+		s := loaded(b, newStore)
+		l, ok := s.(syncer.LinkLister)
+		if !ok {
+			b.Skipf("%T does not implement syncer.LinkLister", s)
+		}
+		benchLookups(b, func(int) error {
+			got, err := l.CountLinks(b.Context())
+			if err == nil && len(got) != 2 {
+				err = fmt.Errorf("CountLinks returned %d rows, want 2", len(got))
+			}
+			return err
+		}, 1)
+	})
+	b.Run("PutMeta", func(b *testing.B) {
+		s := newStore(b)
+		m, ok := s.(syncer.MetaStore)
+		if !ok {
+			b.Skipf("%T does not implement syncer.MetaStore", s)
+		}
+		value := make([]byte, 512)
+		n := 0
+		for b.Loop() {
+			if err := m.PutMeta(b.Context(), "intent/"+strconv.Itoa(n%100), value); err != nil {
+				b.Fatalf("PutMeta: %v", err)
+			}
+			n++
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "writes/s")
 	})
 	b.Run("PutCheckpoint", func(b *testing.B) {
 		s := newStore(b)

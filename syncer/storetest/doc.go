@@ -83,9 +83,20 @@
 //     states, a reader paging with After sees every person exactly once
 //     and counts always add up to the total.
 //
-// Fencing (see [syncer.Fence]) is not checked here: how a store refuses a
-// write made under an old lease depends on where the lease lives, so each
-// store tests it itself (pgstore does, against a real database).
+// # What a store should implement
+//
+// A store that implements only [syncer.Store] works with the engine, which
+// then cannot keep its own records (binding to a portal, mapping
+// fingerprints, write intents) nor serve operators' listings. Implement
+// [syncer.MetaStore] and [syncer.LinkLister] too, and Run checks them.
+//
+// Stores shared by several replicas should also honour fences: provide a
+// [syncer.Locker] that attaches its own [syncer.Fence] to the context it
+// returns, and make the store's writes check that fence's lease atomically
+// with the write, as [syncer.Fence] describes. Run does not check fencing:
+// how a write under an old lease is refused depends on where the lease
+// lives, so each store tests it itself (pgstore does, against a real
+// database).
 //
 // # Benchmarks
 //
