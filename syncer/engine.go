@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -39,6 +40,7 @@ type Engine struct {
 	preflight bool
 	bound     bool            // the store's binding was checked
 	instance  string          // names the engine in its write intents
+	intentSeq atomic.Int64    // numbers its write intents
 	tagOpts   map[string]bool // tag ids known as sansan_tags options
 	notified  map[string]bool // contact ids queued by Notify
 }

@@ -79,8 +79,7 @@ func (x *executor) recordIntent(ctx context.Context, op writeOp, batch []*record
 	if err != nil {
 		return "", wrapf(err, "syncer: record write intent")
 	}
-	p.intentSeq++
-	key := fmt.Sprintf("%s%020d/%s/%d", metaIntentPre, in.Epoch, in.Holder, p.intentSeq)
+	key := fmt.Sprintf("%s%020d/%s/%d", metaIntentPre, in.Epoch, in.Holder, p.e.intentSeq.Add(1))
 	if err := p.meta.PutMeta(ctx, key, b); err != nil {
 		return "", wrapf(err, "syncer: record write intent")
 	}

@@ -18,8 +18,16 @@ var ErrLocked = errors.New("syncer: another engine holds the lock")
 type Locker interface {
 	// Lock acquires the lock for one pass or fails with an error matching
 	// ErrLocked when another holder has it. The returned context is a child
-	// of ctx that is cancelled if the lock is lost during the pass (a
-	// renewal failed), so the pass stops before another holder starts;
-	// unlock releases the lock.
+	// of ctx that is cancelled when the holder can no longer be sure it
+	// holds the lock (a renewal failed, or the validity of the last one
+	// ran out), so the pass stops before another holder starts; unlock
+	// releases the lock.
+	//
+	// A cancellation is not enough on its own: a holder paused past its
+	// validity (a GC pause, a frozen VM) notices it only after resuming.
+	// A Locker that attaches a [Fence] to the context (with [WithFence])
+	// lets the engine check the validity right before every request and
+	// store write, record write intents, and repair what a paused holder
+	// may still have sent; see Fence.
 	Lock(ctx context.Context) (held context.Context, unlock func(), err error)
 }
