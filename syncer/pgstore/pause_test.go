@@ -187,6 +187,7 @@ func TestPausedHolderRepaired(t *testing.T) {
 	if !strings.Contains(result, "fenced=true") {
 		t.Errorf("the paused holder's pass ended with %s, want an error matching syncer.ErrFenced", result)
 	}
+	t.Logf("child: %s; titles %v", result, titles())
 	stale := titles()["v2"]
 	if stale == 0 {
 		t.Fatal("the paused holder's batch changed nothing: the test does not pause where it should")
