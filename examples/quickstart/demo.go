@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/mapping"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 	"github.com/cardbridge/sansanhubspot/syncer"
@@ -34,12 +34,12 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintln(out, "(sansantest and hubspottest, started in this process on 127.0.0.1). Nothing leaves this machine.")
 	fmt.Fprintln(out)
 
-	env, err := offline.Start(offline.Options{Cards: o.cards, Seed: o.seed})
+	env, err := fakes.Start(fakes.Options{Cards: o.cards, Seed: o.seed})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	ssFake, hsFake := env.Sansan.Fake, env.HubSpot
+	ssFake, hsFake := env.Sansan.Fake, env.HubSpot.Fake
 	picks, err := pickCards(env.Cards)
 	if err != nil {
 		return err
@@ -69,14 +69,11 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 	hsFake.FailBatchInputs(func(p map[string]string) bool { return strings.EqualFold(p["email"], rejected) })
 	fmt.Fprintf(out, "To show a failure, the HubSpot fake rejects the address %s (as HubSpot does for values it refuses).\n\n", rejected)
 
-	hub, err := env.HubSpotClient()
-	if err != nil {
-		return err
-	}
+	hub := env.HubSpotClient
 	// One engine syncs both ways (the demo's dry run has its own, which
 	// writes nothing).
 	newEngine := func(dry bool, store syncer.Store, p *progress) (*syncer.Engine, error) {
-		ss, err := env.SansanClient()
+		ss, err := env.NewSansanClient()
 		if err != nil {
 			return nil, err
 		}
