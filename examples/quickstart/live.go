@@ -64,7 +64,7 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 		fmt.Fprintln(out, "    tags:      all cards the key can see")
 	}
 
-	bar := &progress{w: out, tty: isTerminal(out)}
+	bar := &progress{w: out, tty: isTerminal(out), dry: !o.apply}
 	cfg := syncer.Config{
 		HubSpot:   hub,
 		Accounts:  []syncer.Account{{Name: "sansan", Client: ss, TagIDs: o.tagIDs}},

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
 )
 
@@ -90,25 +90,19 @@ func TestRunOffline(t *testing.T) {
 	}
 }
 
+// writtenLine matches a progress line of a pass that writes.
+var writtenLine = regexp.MustCompile(`read, \d+ written`)
+
 // liveEnv points the real-account mode at fakes on loopback.
 type liveEnv struct {
-	*offline.Env
+	*fakes.Env
 	vars map[string]string
 }
 
 func newLiveEnv(t *testing.T, cards int, opts ...hubspottest.Option) *liveEnv {
 	t.Helper()
-	e, err := offline.Start(offline.Options{Cards: cards, Seed: 7, HubSpot: opts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	return &liveEnv{Env: e, vars: map[string]string{
-		"SANSAN_API_KEY":       e.Admin.APIKey,
-		"HUBSPOT_ACCESS_TOKEN": hubspottest.DefaultToken,
-		"SANSAN_BASE_URL":      e.Sansan.URL,
-		"HUBSPOT_BASE_URL":     e.HubSpotURL,
-	}}
+	e := fakes.New(t, fakes.Options{Cards: cards, Seed: 7, HubSpot: opts})
+	return &liveEnv{Env: e, vars: e.Vars()}
 }
 
 func (e *liveEnv) env(k string) string { return e.vars[k] }
@@ -122,22 +116,28 @@ func TestRunLive(t *testing.T) {
 	if code := run(t.Context(), []string{"-store", store}, &out, &errb, e.env); code != exitOK {
 		t.Fatalf("dry run = %d; stderr %s", code, errb.String())
 	}
-	if n := e.HubSpot.NumContacts(); n != 0 {
+	if n := e.HubSpot.Fake.NumContacts(); n != 0 {
 		t.Errorf("dry run left %d contacts in HubSpot, want 0", n)
 	}
 	plan := tableRow(t, out.String(), "created")
 	if !strings.Contains(out.String(), "DRY RUN") || plan[0] == 0 {
 		t.Errorf("dry run output lacks the plan:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "read, would write") || writtenLine.MatchString(out.String()) {
+		t.Errorf("the dry run's progress line does not say it would write:\n%s", out.String())
+	}
 
 	out.Reset()
 	if code := run(t.Context(), []string{"-apply", "-once", "-store", store}, &out, &errb, e.env); code != exitOK {
 		t.Fatalf("apply = %d; stderr %s", code, errb.String())
 	}
+	if !writtenLine.MatchString(out.String()) || strings.Contains(out.String(), "would write") {
+		t.Errorf("the applied pass's progress line does not say written:\n%s", out.String())
+	}
 	if got, want := tableRow(t, out.String(), "created")[0], plan[0]; got != want {
 		t.Errorf("applied pass created %d, dry run planned %d", got, want)
 	}
-	if n := e.HubSpot.NumContacts(); n != plan[0] {
+	if n := e.HubSpot.Fake.NumContacts(); n != plan[0] {
 		t.Errorf("HubSpot holds %d contacts, want %d", n, plan[0])
 	}
 
@@ -179,7 +179,7 @@ func TestRunLiveContinuous(t *testing.T) {
 	if code := run(ctx, []string{"-apply", "-interval", "1h"}, w, &errb, e.env); code != exitOK {
 		t.Fatalf("run = %d, want 0 after cancellation; stderr %s", code, errb.String())
 	}
-	if !strings.Contains(w.buf.String(), "until interrupted") || e.HubSpot.NumContacts() == 0 {
+	if !strings.Contains(w.buf.String(), "until interrupted") || e.HubSpot.Fake.NumContacts() == 0 {
 		t.Errorf("continuous run did not sync before stopping:\n%s", w.buf.String())
 	}
 }

@@ -145,7 +145,8 @@ func oneLine(s string, n int) string {
 type progress struct {
 	w     io.Writer
 	tty   bool
-	total int // records expected, 0 when unknown
+	dry   bool // a dry run plans writes and makes none
+	total int  // records expected, 0 when unknown
 
 	mu   sync.Mutex
 	last time.Time
@@ -159,6 +160,10 @@ func (p *progress) update(pr syncer.Progress) {
 	if pr.Direction == syncer.HubSpotToSansan {
 		dir, noun = "HubSpot → Sansan", "contacts"
 	}
+	written := fmt.Sprintf("%d written", pr.Written)
+	if p.dry {
+		written = fmt.Sprintf("would write %d (dry run)", pr.Written)
+	}
 	if !p.tty {
 		if !pr.Done && time.Since(p.last) < time.Second {
 			return
@@ -168,10 +173,10 @@ func (p *progress) update(pr syncer.Progress) {
 		if pr.Done {
 			state = "done"
 		}
-		fmt.Fprintf(p.w, "    %s %s: %d %s read, %d written %s\n", pr.Account, dir, pr.Read, noun, pr.Written, state)
+		fmt.Fprintf(p.w, "    %s %s: %d %s read, %s %s\n", pr.Account, dir, pr.Read, noun, written, state)
 		return
 	}
-	line := fmt.Sprintf("%d %s read, %d written", pr.Read, noun, pr.Written)
+	line := fmt.Sprintf("%d %s read, %s", pr.Read, noun, written)
 	if p.total > 0 && pr.Direction == syncer.SansanToHubSpot {
 		const width = 30
 		n := min(width, pr.Read*width/p.total)
