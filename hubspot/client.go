@@ -267,6 +267,8 @@ type Client struct {
 	Contacts *ContactsService
 	// Properties accesses the contact properties API.
 	Properties *PropertiesService
+	// Account reads the details of the token's account (portal).
+	Account *AccountService
 }
 
 type service struct{ client *Client }
@@ -331,6 +333,7 @@ func NewClient(accessToken string, opts ...Option) (*Client, error) {
 	s := &service{client: c}
 	c.Contacts = (*ContactsService)(s)
 	c.Properties = (*PropertiesService)(s)
+	c.Account = (*AccountService)(s)
 	return c, nil
 }
 
@@ -485,6 +488,9 @@ func datedPath(p, version string) string {
 		if rest, ok := strings.CutPrefix(p, "crm/v3/"+kind+"/"); ok {
 			return "crm/" + kind + "/" + version + "/" + rest
 		}
+	}
+	if rest, ok := strings.CutPrefix(p, "account-info/v3/"); ok {
+		return "account-info/" + version + "/" + rest
 	}
 	return p
 }

@@ -311,6 +311,12 @@ type Mapping struct {
 	Overflow Overflow
 	// Disabled keeps the mapping in the Set without using it.
 	Disabled bool
+	// Version names the revision of From's logic. The sync engine notices
+	// a changed mapping by its fingerprint (see [Set.Fingerprints]) and
+	// backfills the property into existing contacts, but it cannot compare
+	// two functions: change Version when From starts computing different
+	// values. Mappings with a Source need no Version.
+	Version string
 	// Definition, when set, is the HubSpot property this mapping needs, so
 	// the engine can create it before the first write (see
 	// [Set.CustomProperties]). Its Name is filled from Property and its

@@ -393,3 +393,27 @@ func TestClientSearchIterThroughEmptyPages(t *testing.T) {
 		t.Errorf("SearchIter returned %d contacts, want 5", n)
 	}
 }
+
+func TestClientAccountDetails(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		opts []hubspottest.Option
+		want int64
+	}{
+		{"default portal", nil, hubspottest.DefaultPortalID},
+		{"another portal", []hubspottest.Option{hubspottest.WithPortalID(42)}, 42},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := hubspottest.NewTestServer(t, tt.opts...)
+			d, _, err := newClient(t, s).Account.Details(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.PortalID != tt.want || d.TimeZone == "" {
+				t.Errorf("details = %+v, want portal %d with a time zone", d, tt.want)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ type Fake struct {
 	phantoms int // see WithSearchPhantoms
 	logger   *slog.Logger
 	firstID  int64
+	portalID int64
 	webhooks *WebhookConfig
 
 	// mu guards the CRM state below.
@@ -160,6 +161,20 @@ func WithFirstID(id int64) Option {
 	}
 }
 
+// DefaultPortalID is the portal id a fake reports unless WithPortalID says
+// otherwise.
+const DefaultPortalID = 20261203
+
+// WithPortalID sets the portal id GET /account-info/v3/details reports, so
+// a test can stand for two different portals.
+func WithPortalID(id int64) Option {
+	return func(f *Fake) {
+		if id > 0 {
+			f.portalID = id
+		}
+	}
+}
+
 // New returns an empty fake with HubSpot's default contact properties and
 // property groups.
 func New(opts ...Option) *Fake {
@@ -168,6 +183,7 @@ func New(opts ...Option) *Fake {
 		tokens:   map[string]bool{DefaultToken: true},
 		logger:   slog.New(slog.DiscardHandler),
 		firstID:  1,
+		portalID: DefaultPortalID,
 		contacts: map[int64]*contact{},
 		byEmail:  map[string]*contact{},
 		merged:   map[int64]int64{},
@@ -364,6 +380,10 @@ func (f *Fake) match(r *http.Request) *route {
 				return rt(tmpl, func(w http.ResponseWriter, r *http.Request) { f.handleDelete(w, r, id) })
 			}
 		}
+	case p == "account-info/v3/details" || p == "account-info/2026-03/details":
+		if m == http.MethodGet {
+			return rt("account-info/v3/details", f.handleAccountDetails)
+		}
 	case p == propertiesPrefix:
 		switch m {
 		case http.MethodGet:
@@ -483,4 +503,19 @@ func dropConnection(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// handleAccountDetails serves GET /account-info/v3/details.
+func (f *Fake) handleAccountDetails(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"portalId":              f.portalID,
+		"accountType":           "STANDARD",
+		"timeZone":              "Asia/Tokyo",
+		"companyCurrency":       "JPY",
+		"additionalCurrencies":  []string{},
+		"utcOffset":             "+09:00",
+		"utcOffsetMilliseconds": 32400000,
+		"uiDomain":              "app.hubspot.com",
+		"dataHostingLocation":   "na1",
+	})
 }
