@@ -202,6 +202,17 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) error { return o.SetSleep(sleep) }
 }
 
+// ContextWithSendCheck returns a copy of ctx whose calls (of this
+// package's clients and the other service's, which share the plumbing) run
+// check immediately before every attempt is sent, after the rate limiter's
+// wait, with the request's method and URL path; an error from check fails
+// the call without sending it. Checks already on ctx run first. The sync
+// engine uses it to stop a lease holder that can no longer be sure of its
+// lease from sending anything (see syncer.Fence).
+func ContextWithSendCheck(ctx context.Context, check func(ctx context.Context, method, path string) error) context.Context {
+	return apiclient.ContextWithSendCheck(ctx, check)
+}
+
 // ContextWithRetryHook returns a context that makes every call made with
 // it report each retry wait to hook, as [WithRetryHook] does for all calls:
 // a sync engine given a *Client it did not build uses it to report

@@ -37,6 +37,8 @@ type Engine struct {
 
 	mu        sync.Mutex // guards the fields below
 	preflight bool
+	bound     bool            // the store's binding was checked
+	instance  string          // names the engine in its write intents
 	tagOpts   map[string]bool // tag ids known as sansan_tags options
 	notified  map[string]bool // contact ids queued by Notify
 }
@@ -77,6 +79,7 @@ func New(cfg Config) (*Engine, error) {
 		kick:     make(chan struct{}, 1),
 		tagOpts:  map[string]bool{},
 		notified: map[string]bool{},
+		instance: newInstanceID(),
 	}
 	return e, nil
 }
@@ -107,6 +110,12 @@ func (e *Engine) Store() Store { return e.store }
 // links and checkpoints are saved after every batch, so it resumes without
 // duplicates. Concurrent calls wait for each other.
 func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
+	return e.runPass(ctx, (*pass).run)
+}
+
+// runPass runs one pass whose work is run: under the pass mutex and the
+// Locker, with the report finished, handed to OnPass, saved and logged.
+func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) error) (*Report, error) {
 	select {
 	case e.passMu <- struct{}{}:
 	case <-ctx.Done():
@@ -121,16 +130,21 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 		}
 		defer unlock()
 		ctx = held
+		if _, ok := FenceFrom(ctx); ok {
+			// No request leaves once the lease may have passed on.
+			ctx = hubspot.ContextWithSendCheck(ctx, fenceCheck)
+		}
 	}
 	p, err := e.newPass(ctx)
 	if err != nil {
 		return nil, err
 	}
-	err = p.run(sansan.ContextWithRetryHook(ctx, p.retried))
+	err = run(p, sansan.ContextWithRetryHook(ctx, p.retried))
 	p.finish()
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)
 	}
+	e.saveReport(ctx, p.rep)
 	if err != nil {
 		e.log.ErrorContext(ctx, "sync pass failed", "error", err, "direction", e.cfg.Direction.String())
 		return p.rep, err

@@ -44,6 +44,7 @@ type executor struct {
 type flight struct {
 	op      writeOp
 	batch   []*record
+	intent  string // key of its write intent, "" without a fence
 	done    chan struct{}
 	res     []writeResult
 	err     error
@@ -247,7 +248,11 @@ func (x *executor) launch(ctx context.Context, op writeOp, batch []*record) erro
 			return err
 		}
 	}
-	f := &flight{op: op, batch: batch, done: make(chan struct{}), started: time.Now()}
+	intent, err := x.recordIntent(ctx, op, batch)
+	if err != nil {
+		return err
+	}
+	f := &flight{op: op, batch: batch, intent: intent, done: make(chan struct{}), started: time.Now()}
 	x.flights = append(x.flights, f)
 	go func() {
 		defer close(f.done)
@@ -276,7 +281,10 @@ func (x *executor) applyHead(ctx context.Context) error {
 	} else {
 		x.outcomes(f.op, f.batch, f.res, &done)
 	}
-	return x.finish(ctx, done)
+	if err := x.finish(ctx, done); err != nil {
+		return err
+	}
+	return x.resolveIntent(ctx, f.intent)
 }
 
 // drain applies every batch in flight.
@@ -334,6 +342,12 @@ func (x *executor) finish(ctx context.Context, done []*record) error {
 		if r.link.State == StateInSync {
 			x.written++
 		}
+	}
+	// A holder whose lease may have passed on saves nothing: its links
+	// would claim values the new holder may already have replaced; its
+	// write intent stays for the new holder to repair.
+	if err := CheckFence(ctx); err != nil {
+		return err
 	}
 	if err := x.p.store.PutLinks(ctx, save); err != nil {
 		return wrapf(err, "syncer: save links")

@@ -1,25 +1,33 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
-// MemoryStore is a Store held in memory, safe for concurrent use. It loses
-// everything when the process exits, so it suits tests, demos and dry runs;
-// services should use a durable Store.
+// MemoryStore is a Store held in memory, safe for concurrent use. It also
+// implements [MetaStore] and [LinkLister]. It loses everything when the
+// process exits, so it suits tests, demos and dry runs; services should use
+// a durable Store.
 type MemoryStore struct {
 	mu          sync.RWMutex
 	byPerson    map[string]*Link
 	byEmail     map[string]map[string]struct{} // email -> person ids
 	byContact   map[string][]string            // contact id -> person ids, last written last
 	checkpoints map[string]Checkpoint
+	meta        map[string][]byte
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store      = (*MemoryStore)(nil)
+	_ MetaStore  = (*MemoryStore)(nil)
+	_ LinkLister = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
@@ -28,6 +36,7 @@ func NewMemoryStore() *MemoryStore {
 		byEmail:     make(map[string]map[string]struct{}),
 		byContact:   make(map[string][]string),
 		checkpoints: make(map[string]Checkpoint),
+		meta:        make(map[string][]byte),
 	}
 }
 
@@ -183,6 +192,117 @@ func (m *MemoryStore) PutCheckpoint(ctx context.Context, stream string, cp Check
 	defer m.mu.Unlock()
 	m.checkpoints[stream] = cp
 	return nil
+}
+
+// ListLinks implements [LinkLister]. It sorts the matching links on every
+// call, which is fine for the sizes a MemoryStore holds.
+func (m *MemoryStore) ListLinks(ctx context.Context, q LinkQuery) ([]*Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var match []*Link
+	for id, l := range m.byPerson {
+		if id > q.After && linkMatches(q, l) {
+			match = append(match, l)
+		}
+	}
+	slices.SortFunc(match, func(a, b *Link) int { return strings.Compare(a.PersonID, b.PersonID) })
+	match = match[:min(len(match), linkQueryLimit(q))]
+	out := make([]*Link, len(match))
+	for i, l := range match {
+		out[i] = l.Clone()
+	}
+	return out, nil
+}
+
+// linkQueryLimit returns the page size of q: DefaultLinkQueryLimit when
+// q.Limit is zero or less, at most MaxLinkQueryLimit.
+func linkQueryLimit(q LinkQuery) int {
+	if q.Limit <= 0 {
+		return DefaultLinkQueryLimit
+	}
+	return min(q.Limit, MaxLinkQueryLimit)
+}
+
+// linkMatches reports whether l passes the filters of q (not After).
+func linkMatches(q LinkQuery, l *Link) bool {
+	return (len(q.States) == 0 || slices.Contains(q.States, l.State)) &&
+		(q.Account == "" || l.Account == q.Account) &&
+		(q.Reason == "" || l.Reason == q.Reason)
+}
+
+// CountLinks implements [LinkLister].
+func (m *MemoryStore) CountLinks(ctx context.Context) ([]LinkCount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type group struct {
+		account string
+		state   LinkState
+		reason  string
+	}
+	m.mu.RLock()
+	n := make(map[group]int)
+	for _, l := range m.byPerson {
+		n[group{l.Account, l.State, l.Reason}]++
+	}
+	m.mu.RUnlock()
+	out := make([]LinkCount, 0, len(n))
+	for g, c := range n {
+		out = append(out, LinkCount{Account: g.account, State: g.state, Reason: g.reason, N: c})
+	}
+	slices.SortFunc(out, func(a, b LinkCount) int {
+		return cmp.Or(strings.Compare(a.Account, b.Account), strings.Compare(string(a.State), string(b.State)),
+			strings.Compare(a.Reason, b.Reason))
+	})
+	return out, nil
+}
+
+// Meta implements [MetaStore].
+func (m *MemoryStore) Meta(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	v, ok := m.meta[key]
+	if !ok {
+		return nil, fmt.Errorf("syncer: meta %q: %w", key, ErrNotFound)
+	}
+	return slices.Clone(v), nil
+}
+
+// PutMeta implements [MetaStore].
+func (m *MemoryStore) PutMeta(ctx context.Context, key string, value []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if value == nil {
+		delete(m.meta, key)
+		return nil
+	}
+	m.meta[key] = append([]byte{}, value...)
+	return nil
+}
+
+// MetaByPrefix implements [MetaStore].
+func (m *MemoryStore) MetaByPrefix(ctx context.Context, prefix string) (map[string][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string][]byte)
+	for k, v := range m.meta {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out, nil
 }
 
 // Len returns the number of links stored.

@@ -18,11 +18,15 @@ import (
 // pass holds the state of one SyncOnce.
 type pass struct {
 	e     *Engine
-	store Store // the engine's store, or a dry-run overlay over it
-	sink  sink  // where writes go: the services, or a dry-run recorder
-	plan  *planner
-	rep   *Report
-	start time.Time
+	store Store     // the engine's store, or a dry-run overlay over it
+	meta  MetaStore // the store's records of the engine, nil if it has none
+	fence Fence     // the lease the pass runs under, nil without one
+
+	intentSeq int  // numbers the pass's write intents
+	sink      sink // where writes go: the services, or a dry-run recorder
+	plan      *planner
+	rep       *Report
+	start     time.Time
 
 	hubspotCalls0 int64
 	sansanCalls0  []int64
@@ -67,6 +71,12 @@ func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	start := e.now()
 	p := &pass{e: e, store: e.store, sink: liveSink{e}, rep: newReport(start, e.cfg.DryRun), start: start, vacated: map[string]bool{}}
 	p.plan = newPlanner(&e.cfg, e.mapping, start)
+	if m, ok := e.passMeta(e.cfg.DryRun); ok {
+		p.meta = m
+	}
+	if f, ok := FenceFrom(ctx); ok {
+		p.fence = f
+	}
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
 		p.sink = &drySink{e: e, created: map[string]bool{}}
@@ -95,8 +105,21 @@ func (p *pass) finish() {
 	p.rep.APICalls["sansan"] = s
 }
 
-func (p *pass) run(ctx context.Context) error {
+// prepareRun checks, before anything is read or written, that the store
+// belongs to the engine's portal and accounts, runs the preflight and
+// repairs what writes of an earlier lease holder may have left stale.
+func (p *pass) prepareRun(ctx context.Context) error {
+	if err := p.checkBinding(ctx); err != nil {
+		return err
+	}
 	if err := p.e.runPreflight(ctx); err != nil {
+		return err
+	}
+	return p.repairIntents(ctx)
+}
+
+func (p *pass) run(ctx context.Context) error {
+	if err := p.prepareRun(ctx); err != nil {
 		return err
 	}
 	dir := p.e.cfg.Direction
@@ -112,7 +135,14 @@ func (p *pass) run(ctx context.Context) error {
 			return err
 		}
 		for i := range p.e.cfg.Accounts {
-			if err := p.syncAccount(ctx, &p.e.cfg.Accounts[i]); err != nil {
+			acct := &p.e.cfg.Accounts[i]
+			if err := p.checkMapping(ctx, acct); err != nil {
+				return err
+			}
+			if err := p.syncAccount(ctx, acct, nil); err != nil {
+				return err
+			}
+			if err := p.runBackfill(ctx, acct); err != nil {
 				return err
 			}
 		}
@@ -134,16 +164,22 @@ func streamSansan(account string) string { return "sansan/" + account + "/bizcar
 // writes them to HubSpot, page by page. The next page is fetched while the
 // current one is planned and written, so Sansan reads overlap HubSpot
 // writes.
-func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
+//
+// With a backfill, it lists the backfill's own window (every card up to
+// when the backfill started) on the backfill's stream instead.
+func (p *pass) syncAccount(ctx context.Context, acct *Account, bf *backfill) error {
 	e := p.e
 	// Sansan's window bounds have whole seconds: round the upper bound up so
 	// a card changed earlier in the pass's starting second is not missed.
-	end := p.start.Truncate(time.Second).Add(time.Second)
-	st, err := openStream(ctx, p.store, streamSansan(acct.Name), initialFloor, end, e.cfg.Overlap)
+	name, end := streamSansan(acct.Name), p.start.Truncate(time.Second).Add(time.Second)
+	if bf != nil {
+		name, end = bf.Stream, bf.Until
+	}
+	st, err := openStream(ctx, p.store, name, initialFloor, end, e.cfg.Overlap)
 	if err != nil {
 		return err
 	}
-	if st.initial() {
+	if st.initial() && bf == nil {
 		p.rep.Initial = true
 	}
 	ar := p.rep.account(acct.Name, SansanToHubSpot)

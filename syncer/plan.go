@@ -84,6 +84,9 @@ type planner struct {
 	emailPolicy         EmailPolicy
 	stopSyncingFiltered bool
 	now                 time.Time // the pass's start, stamped on links
+	// force are properties a Resync writes even where the link says the
+	// contact holds them.
+	force map[string]bool
 }
 
 func newPlanner(cfg *Config, m *mapping.Set, now time.Time) *planner {
@@ -91,10 +94,12 @@ func newPlanner(cfg *Config, m *mapping.Set, now time.Time) *planner {
 		mapping: m,
 		rule: valueRule{
 			blanks: func(p string) mapping.BlankPolicy {
-				if mm, ok := m.Get(p); ok {
+				if mm, ok := m.Get(p); ok && !mm.Disabled {
 					return mm.BlankPolicy()
 				}
-				return mapping.BlanksClearOwn
+				// A property the mapping no longer writes is left as it
+				// is: its absence is no blank on the card.
+				return mapping.BlanksNeverClear
 			},
 		},
 		cardFilter:          cfg.CardFilter,
@@ -517,7 +522,7 @@ func (pl *planner) planWrite(acct *Account, pp *pagePlan, r *record) {
 	r.link.Remote = maps.Clone(remote)
 	hash := hashValues(r.values)
 	switch {
-	case target != "" && r.takeover == nil && r.old.ValuesHash == hash:
+	case target != "" && r.takeover == nil && r.old.ValuesHash == hash && len(pl.force) == 0:
 		// The card maps to exactly what the sync last wrote: nothing to
 		// send whatever HubSpot holds now (an unchanged card costs one
 		// comparison).
@@ -525,6 +530,14 @@ func (pl *planner) planWrite(acct *Account, pp *pagePlan, r *record) {
 	case target != "":
 		r.op = opUpdate
 		r.send, r.clears = pl.rule.withWinner(pl.mapping, r).diffValues(r.values, r.base, r.hasBase, remote)
+		for k := range pl.force {
+			if v := r.values[k]; v != "" {
+				if r.send == nil {
+					r.send = hubspot.PropertyValues{}
+				}
+				r.send[k] = v
+			}
+		}
 		if len(r.send) == 0 && len(r.clears) == 0 {
 			r.op = opNone
 		}

@@ -39,6 +39,13 @@ type Report struct {
 	// SansanChangesNotApplied lists contact ids whose HubSpot changes would
 	// need a Sansan card update, which the Sansan API does not offer.
 	SansanChangesNotApplied []string
+	// Repaired counts contacts the pass rewrote at its start because a
+	// write of an earlier lease holder may have overwritten them with
+	// older values (see Fence).
+	Repaired int
+	// Backfills are the backfills the pass ran (see Engine.Resync and
+	// BackfillMappingChanged).
+	Backfills []*BackfillReport
 }
 
 // MaxReportedFailures caps Report.Failures.

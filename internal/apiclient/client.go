@@ -394,6 +394,9 @@ func (c *Client) do(ctx context.Context, call Call) (*http.Response, error) {
 				return nil, c.errorf("rate limiter: %w", err)
 			}
 		}
+		if err := checkSend(ctx, req); err != nil {
+			return nil, err
+		}
 		resp, err := c.attempt(ctx, req, call.Out)
 		limited := 0
 		if resp != nil {
@@ -458,6 +461,42 @@ type retryHookKey struct{}
 // waits of its own calls.
 func ContextWithRetryHook(ctx context.Context, hook func(ctx context.Context, ev RetryEvent)) context.Context {
 	return context.WithValue(ctx, retryHookKey{}, hook)
+}
+
+type sendCheckKey struct{}
+
+// ContextWithSendCheck returns a copy of ctx whose calls run check
+// immediately before every attempt is sent, after the rate limiters'
+// waits: an error from it fails the call unsent. Checks already on ctx run
+// first, then this one.
+func ContextWithSendCheck(ctx context.Context, check func(ctx context.Context, method, path string) error) context.Context {
+	if check == nil {
+		return ctx
+	}
+	if prev := contextSendCheck(ctx); prev != nil {
+		inner := check
+		check = func(ctx context.Context, method, path string) error {
+			if err := prev(ctx, method, path); err != nil {
+				return err
+			}
+			return inner(ctx, method, path)
+		}
+	}
+	return context.WithValue(ctx, sendCheckKey{}, check)
+}
+
+func contextSendCheck(ctx context.Context) func(context.Context, string, string) error {
+	h, _ := ctx.Value(sendCheckKey{}).(func(context.Context, string, string) error)
+	return h
+}
+
+// checkSend runs ctx's send check for req, if any.
+func checkSend(ctx context.Context, req *http.Request) error {
+	check := contextSendCheck(ctx)
+	if check == nil {
+		return nil
+	}
+	return check(ctx, req.Method, req.URL.Path)
 }
 
 func contextRetryHook(ctx context.Context) func(context.Context, RetryEvent) {

@@ -52,6 +52,41 @@
 //   - Cancellation: every method returns an error matching the context's
 //     error once the context is done, and a cancelled write stores nothing.
 //
+// # Optional interfaces
+//
+// Stores that also implement [syncer.MetaStore] (the engine's own records:
+// binding, mapping fingerprints, write intents) and [syncer.LinkLister]
+// (the operators' listing and counting) get these checked too; for a store
+// that lacks one, its subtests are skipped with a message naming the
+// interface, so the output shows what the store does not offer.
+//
+//   - Meta: a missing key is an error matching [syncer.ErrNotFound];
+//     values round-trip byte for byte (binary, invalid UTF-8, empty, a few
+//     hundred kilobytes) and a found value is never nil; a nil value
+//     deletes, an empty one does not, and deleting a missing key is no
+//     error; MetaByPrefix matches plain prefixes (no wildcard: "a_" and "a%"
+//     match only themselves, so a SQL store must not pass them to LIKE
+//     unescaped) and "" returns every key; keys are case-sensitive and
+//     separate from link person ids and checkpoint streams; values passed
+//     in and returned are copies; concurrent puts, deletes and reads; a
+//     done context fails every method and changes nothing.
+//   - ListLinks: the States, Account and Reason filters alone and
+//     combined; links in PersonID byte order (a SQL store must compare with
+//     a byte-wise collation such as PostgreSQL's "C"); After, with a stored
+//     or unstored id, paging through several pages; a Limit of zero or less
+//     gives [syncer.DefaultLinkQueryLimit] links and a larger one is capped
+//     at [syncer.MaxLinkQueryLimit]; every field round-trips; returned
+//     links are copies; rewrites move links between filters.
+//   - CountLinks: one row per account, state and reason, in byte order,
+//     agreeing with ListLinks and following rewrites.
+//   - Concurrency: while writers move a fixed set of persons between
+//     states, a reader paging with After sees every person exactly once
+//     and counts always add up to the total.
+//
+// Fencing (see [syncer.Fence]) is not checked here: how a store refuses a
+// write made under an old lease depends on where the lease lives, so each
+// store tests it itself (pgstore does, against a real database).
+//
 // # Benchmarks
 //
 // [Bench] measures links written per second (batches of 100, new and

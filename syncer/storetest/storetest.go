@@ -17,9 +17,12 @@ import (
 )
 
 // Run checks that the stores made by newStore keep the [syncer.Store]
-// contracts. It runs one parallel subtest per behaviour and calls newStore
-// once per subtest, so newStore must return a fresh, empty store each time;
-// it should register any cleanup with t.Cleanup.
+// contracts, and those of [syncer.MetaStore] and [syncer.LinkLister] when
+// the stores implement them (the subtests of an interface a store lacks
+// are skipped, with a message naming it). It runs one parallel subtest per
+// behaviour and calls newStore once per subtest, so newStore must return a
+// fresh, empty store each time; it should register any cleanup with
+// t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T) syncer.Store) {
 	t.Helper()
 	groups := []struct {
@@ -37,6 +40,9 @@ func Run(t *testing.T, newStore func(t *testing.T) syncer.Store) {
 		{"Checkpoint", checkpointCases},
 		{"Concurrency", concurrencyCases},
 		{"Cancel", cancelCases},
+		{"Meta", metaCases},
+		{"ListLinks", listCases},
+		{"CountLinks", countCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
