@@ -268,8 +268,8 @@ func TestHealthzAndMetrics(t *testing.T) {
 	hz, code := getHealthz(t, s.Handler())
 	want := healthz{
 		Status: "ok", Direction: "two_way", Interval: "1m",
-		Passes:   map[string]int64{"success": 1, "error": 1, "interrupted": 0},
-		LastPass: &lastPass{passCounts: passCounts{Records: map[string]int{"created": 1, "updated": 0, "unchanged": 0, "excluded": 0, "failed": 0}, ExcludedByReason: map[string]int{}, FailedByCategory: map[string]int{}, APICalls: map[string]int64{"hubspot": 1}}, Duration: "0s"},
+		Passes:    map[string]int64{"success": 1, "error": 1, "interrupted": 0},
+		LastPass:  &lastPass{passCounts: passCounts{Records: map[string]int{"created": 1, "updated": 0, "unchanged": 0, "excluded": 0, "failed": 0}, ExcludedByReason: map[string]int{}, FailedByCategory: map[string]int{}, APICalls: map[string]int64{"hubspot": 1}}, Duration: "0s"},
 		LastError: "unexpected EOF",
 		Links:     map[string]int{"in_sync": 4, "excluded": 0, "failing": 1},
 	}
