@@ -46,6 +46,9 @@ func newTestServer(t *testing.T, cards int, o Options) *testServer {
 		t.Fatal(err)
 	}
 	o.Engine, o.Monitor = eng, mon
+	if o.Links == nil {
+		o.Links = eng
+	}
 	if o.Interval == 0 {
 		o.Interval = cfg.Interval
 	}
@@ -174,6 +177,25 @@ func TestCountsAgree(t *testing.T) {
 	if diff := cmp.Diff(want, fromPage); diff != "" {
 		t.Errorf("page last pass (-report +page):\n%s", diff)
 	}
+
+	// Links by state are the store's, all passes together: the engine's
+	// count, on the page and in /healthz alike.
+	counts, err := s.eng.LinkCounts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLinks := map[string]int{"in_sync": 0, "excluded": 0, "failing": 0}
+	for _, c := range counts {
+		wantLinks[string(c.State)] += c.N
+	}
+	if diff := cmp.Diff(wantLinks, hz.Links); diff != "" {
+		t.Errorf("/healthz links (-engine +healthz):\n%s", diff)
+	}
+	for state, n := range wantLinks {
+		if !strings.Contains(page, fmt.Sprintf(`<b id="links-%s">%d</b>`, state, n)) {
+			t.Errorf("page lacks %d %s links", n, state)
+		}
+	}
 }
 
 func TestPage(t *testing.T) {
@@ -224,9 +246,15 @@ func TestPage(t *testing.T) {
 	if page := get(t, broken.Handler(), "/").Body.String(); !strings.Contains(page, "Cannot count links: store offline") {
 		t.Errorf("page with a failing LinkSource does not say so:\n%s", page)
 	}
-	none := newTestServer(t, 0, Options{})
-	if page := get(t, none.Handler(), "/").Body.String(); !strings.Contains(page, "No pass has finished yet") {
-		t.Errorf("page before any pass:\n%s", page)
+	none, err := New(Options{Engine: s.eng, Monitor: NewMonitor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = get(t, none.Handler(), "/").Body.String()
+	for _, want := range []string{"No pass has finished yet", "not given a way to list links"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page without passes or links lacks %q:\n%s", want, page)
+		}
 	}
 }
 
