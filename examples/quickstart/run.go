@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -127,14 +126,4 @@ func reason(err error) string {
 		msg = err.Error()
 	}
 	return strings.Join(strings.Fields(msg), " ")
-}
-
-// isTerminal reports whether w is a terminal, for the progress bar.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

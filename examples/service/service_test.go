@@ -167,7 +167,9 @@ func TestDemo(t *testing.T) {
 		}
 	}}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"-demo", "-demo-cards", "120", "-addr", "127.0.0.1:0"}, logs, io.Discard, envFunc(nil)) }()
+	go func() {
+		done <- run(ctx, []string{"-demo", "-demo-cards", "120", "-addr", "127.0.0.1:0"}, logs, io.Discard, envFunc(nil))
+	}()
 	var base string
 	select {
 	case a := <-addr:
