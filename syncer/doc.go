@@ -175,4 +175,46 @@
 // Run treats as "try next interval". A replica that dies holding the lock
 // loses it when its lease expires, and the next holder resumes from the
 // shared checkpoint.
+//
+// A lease can pass on while its holder is paused (a GC pause, a frozen VM)
+// and the holder cannot know. A Locker that attaches a [Fence] to the
+// context it returns (pgstore's does) lets the engine act on that: every
+// request of the pass is checked against the fence's validity right
+// before it is sent (see hubspot.ContextWithSendCheck), so is every store
+// write, and stores that understand fences refuse writes of an old epoch.
+// A pause between the last check and the send itself stays possible, so
+// before each write batch the engine records a write intent (which
+// properties of which contacts it sends) and removes it once the outcome
+// is saved; every pass begins by reading back the contacts of the intents
+// it finds and rewriting, where a contact differs from its link, the
+// values the sync last wrote. A stale write then lasts at most until the
+// next pass ([Report.Repaired] counts these), never for good.
+//
+// # Operating a sync
+//
+// A store implementing [MetaStore] (the built-in ones do) is bound on first
+// use to the HubSpot portal of the engine's token (from GET
+// /account-info/v3/details) and to each account's Sansan user (GET /me).
+// An engine whose clients authenticate as another portal or user gets a
+// [*StoreMismatchError] before anything is read or written, and Run stops
+// on it: a store moved from a sandbox to production would otherwise see
+// every card as synced already and write nothing. To sync another portal,
+// start over with a new, empty store.
+//
+// The store also keeps the fingerprints of the mapping
+// ([mapping.Set.Fingerprints]) each account was last synced with. When a
+// property's mapping is added or changed, the next pass backfills it: it
+// reads every card of the account again, within the rate limits, and
+// writes what the new mapping computes differently (an unchanged contact
+// costs no call). The backfill has its own checkpoint, so an interrupted
+// one resumes; [Report.Backfills] reports it. [Engine.Resync] rewrites
+// chosen properties of every contact whatever the links say (after values
+// were changed in HubSpot by hand), with Config.DryRun for a preview.
+//
+// Records that fail are retried with backoff. A store implementing
+// [LinkLister] lets operators see them: [Engine.Links] lists links by
+// state, account and reason with their attempts, next retry and last error;
+// [Engine.LinkCounts] counts them; [Engine.RetryNow] makes chosen failing
+// records due at once; [Engine.LastReport] returns the last pass's report.
+// The sansanhubspot command-line tool is built on these.
 package syncer

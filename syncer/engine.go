@@ -140,6 +140,13 @@ func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) e
 		return nil, err
 	}
 	err = run(p, sansan.ContextWithRetryHook(ctx, p.retried))
+	if err != nil && !errors.Is(err, ErrFenced) {
+		// A pass cut short because its lease's validity ended says so,
+		// whatever it was doing when its context ended.
+		if ferr := CheckFence(ctx); ferr != nil {
+			err = fmt.Errorf("%w: %w", ferr, err)
+		}
+	}
 	p.finish()
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)

@@ -598,6 +598,18 @@ func (x *executor) succeeded(r *record, o writeResult) *record {
 		x.p.rep.count(x.ar, outUnchanged, "")
 	case o.created:
 		x.p.rep.count(x.ar, outCreated, "")
+		x.p.createdHere[l.ContactID] = true
+	case x.p.createdHere[l.ContactID]:
+		// A contact this pass created, taken over by a winning card of its
+		// email that came later in the pass: for the pass the contact is
+		// created, by the winner; the record that created it is a
+		// duplicate.
+		x.p.rep.count(x.ar, outCreated, "")
+		for _, d := range r.demote {
+			if d.ContactID == "" && d.State == StateExcluded && d.Reason == string(ReasonDuplicateEmail) {
+				x.p.rep.recount(x.p.rep.account(d.Account, SansanToHubSpot), outCreated, outExcluded, d.Reason)
+			}
+		}
 	default:
 		x.p.rep.count(x.ar, outUpdated, "")
 	}

@@ -537,6 +537,8 @@ func (p *pass) runBackfill(ctx context.Context, acct *Account) error {
 	p.rep.Backfills = append(p.rep.Backfills, br)
 	ar := p.rep.account(acct.Name, SansanToHubSpot)
 	before := *ar
+	p.plan.remap = true
+	defer func() { p.plan.remap = false }()
 	if bf.Force {
 		p.plan.force = map[string]bool{}
 		for _, k := range bf.Properties {

@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -459,5 +460,33 @@ func TestPausedHolderRepaired(t *testing.T) {
 				t.Errorf("contact %s: jobtitle %q, link says v3", c.ID, c.Properties["jobtitle"])
 			}
 		}
+	}
+}
+
+// TestCreatedThenTakenOverCountsCreated: two persons share an email and
+// arrive on separate pages, the loser first: the loser's record creates
+// the contact, the winner's takes it over in the same pass. The pass made
+// one contact, and reports it as created, not updated.
+func TestCreatedThenTakenOverCountsCreated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0, 16)
+	admin := e.admin()
+	shared := "taken.over@kabushiki-tokyo.co.jp"
+	e.ss.Fake.AddCard(sansantest.Card{OwnerID: admin.ID, LastName: sansantest.Ptr("佐藤"), Email: sansantest.Ptr(shared),
+		ExchangeDate: sansantest.Ptr("2020-01-01")})
+	// A full batch of others between them: the loser's write is sent
+	// before the winner is read.
+	for i := range 120 {
+		e.ss.Fake.AddCard(sansantest.Card{OwnerID: admin.ID, LastName: sansantest.Ptr("田中"),
+			Email: sansantest.Ptr(fmt.Sprintf("filler%03d@kabushiki-tokyo.co.jp", i))})
+	}
+	winner := e.ss.Fake.AddCard(sansantest.Card{OwnerID: admin.ID, LastName: sansantest.Ptr("鈴木"), Email: sansantest.Ptr(shared),
+		ExchangeDate: sansantest.Ptr("2024-01-01")})
+	rep := e.syncOnce(e.engine(func(c *syncer.Config) { c.PageSize = 10; c.ReadConcurrency = 1 }))
+	if c, _ := e.hs.Fake.ContactByEmail(shared); c.Properties["sansan_person_id"] != winner.PersonID || e.hs.Fake.NumContacts() != 121 {
+		t.Fatalf("contact of %s: person %s, %d contacts; want the winner's, 121", shared, c.Properties["sansan_person_id"], e.hs.Fake.NumContacts())
+	}
+	if rep.Updated != 0 || rep.Created != 121 || rep.ExcludedByReason[syncer.ReasonDuplicateEmail] != 1 {
+		t.Errorf("report: %s; want 121 created, 0 updated, 1 duplicate", rep)
 	}
 }

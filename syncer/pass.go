@@ -34,6 +34,9 @@ type pass struct {
 	// vacated holds emails whose contact holder moved to another email or
 	// was excluded in this pass (see promote).
 	vacated map[string]bool
+	// createdHere holds contacts the pass created, which later writes of
+	// the pass do not count again as updated.
+	createdHere map[string]bool
 
 	// rlMu guards the rate-limit waits the clients report from any
 	// goroutine of the pass.
@@ -69,7 +72,7 @@ func (p *pass) retried(ctx context.Context, ev sansan.RetryEvent) {
 
 func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	start := e.now()
-	p := &pass{e: e, store: e.store, sink: liveSink{e}, rep: newReport(start, e.cfg.DryRun), start: start, vacated: map[string]bool{}}
+	p := &pass{e: e, store: e.store, sink: liveSink{e}, rep: newReport(start, e.cfg.DryRun), start: start, vacated: map[string]bool{}, createdHere: map[string]bool{}}
 	p.plan = newPlanner(&e.cfg, e.mapping, start)
 	if m, ok := e.passMeta(e.cfg.DryRun); ok {
 		p.meta = m

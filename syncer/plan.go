@@ -87,6 +87,12 @@ type planner struct {
 	// force are properties a Resync writes even where the link says the
 	// contact holds them.
 	force map[string]bool
+	// remap maps every card, even one whose link was written from the
+	// same card version (a backfill after a mapping change).
+	remap bool
+	// settleAfter is how long after a card's update time a link must have
+	// been written for settled to trust it (Config.Overlap).
+	settleAfter time.Duration
 }
 
 func newPlanner(cfg *Config, m *mapping.Set, now time.Time) *planner {
@@ -106,6 +112,7 @@ func newPlanner(cfg *Config, m *mapping.Set, now time.Time) *planner {
 		emailPolicy:         cfg.EmailPolicy,
 		stopSyncingFiltered: cfg.StopSyncingFiltered,
 		now:                 now,
+		settleAfter:         max(cfg.Overlap, time.Second),
 	}
 }
 
@@ -204,6 +211,10 @@ func (pl *planner) prepare(acct *Account, cards []*sansan.BizCard, page int, byP
 			pp.count(outUnchanged, "")
 			continue
 		}
+		if pl.settled(acct, old, r, pending) {
+			pp.count(outUnchanged, "")
+			continue
+		}
 		r.res = pl.mapping.CardToProperties(c)
 		r.values = r.res.Properties
 		r.email = r.res.Email.Normalized
@@ -227,6 +238,36 @@ func (pl *planner) prepare(acct *Account, cards []*sansan.BizCard, page int, byP
 	}
 	out.emails = settledHolders(out.recs, out.emails, pending)
 	return out
+}
+
+// settled reports whether r is the very card version its in-sync link was
+// written from (same card, same update time, same account), with no rival
+// of its email queued: its contact already holds what the mapping makes of
+// it, so it is unchanged without being mapped again. Mapping is most of an
+// unchanged card's cost, and the mapping's fingerprints (see
+// pass.checkMapping) make a mapping change re-read and re-map every
+// card in a backfill, where remap turns this shortcut off, as Resync's
+// forced properties do. A change of filters or email policy reaches such
+// a card when it changes, or through Resync.
+func (pl *planner) settled(acct *Account, old *Link, r *record, pending pendingView) bool {
+	if old == nil || pl.remap || len(pl.force) > 0 {
+		return false
+	}
+	// A link made by registering a contact as a card holds the contact's
+	// values, not the card's mapping: the card still has to be mapped.
+	if old.State != StateInSync || old.Origin == OriginHubSpot || old.ContactID == "" || old.ValuesHash == 0 ||
+		old.Account != acct.Name || old.CardID != r.card.ID || old.Rank != r.rank {
+		return false
+	}
+	// Sansan's update times have whole seconds, so a card edited again in
+	// the second its link was written from would keep its rank. A link
+	// written well after the card's update time (by the overlap, the
+	// engine's bound on clock skew and listing lag) cannot have missed an
+	// edit of that second.
+	if old.UpdatedAt.Sub(old.Rank.UpdatedTime) < pl.settleAfter {
+		return false
+	}
+	return old.Email == "" || pending.pendingEmail(old.Email) == nil
 }
 
 // settledHolders drops from emails those whose only record here is the

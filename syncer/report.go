@@ -9,7 +9,9 @@ import (
 )
 
 // Report describes one pass. The five totals count records (Sansan persons
-// or HubSpot contacts) across all directions.
+// or HubSpot contacts) across all directions. When a winning card takes
+// over a contact the same pass created for another person of its email,
+// the winner counts as created and the other as an excluded duplicate.
 type Report struct {
 	Created, Updated, Unchanged, Excluded, Failed int
 
@@ -128,6 +130,19 @@ func (r *Report) count(a *AccountReport, o outcome, detail string) {
 		a.Failed++
 		r.FailedByCategory[FailureCategory(detail)]++
 		a.FailedByCategory[FailureCategory(detail)]++
+	}
+}
+
+// recount moves one record already counted as from to to.
+func (r *Report) recount(a *AccountReport, from, to outcome, detail string) {
+	r.count(a, to, detail)
+	switch from {
+	case outCreated:
+		r.Created--
+		a.Created--
+	case outUpdated:
+		r.Updated--
+		a.Updated--
 	}
 }
 

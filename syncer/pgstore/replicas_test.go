@@ -40,14 +40,20 @@ func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 // on the shared connection, as a separate process would have.
 func (f *fakes) engine(t *testing.T, db *pgstore.Store, locker syncer.Locker, rt http.RoundTripper) *syncer.Engine {
 	t.Helper()
-	ss, err := sansan.NewClient(f.admin.APIKey, sansan.WithBaseURL(f.ss.URL), sansan.WithRateLimit(rate.Inf, 0), sansan.WithSleep(noSleep))
+	return f.engineAt(t, f.ss.URL, f.hs.URL, db, locker, rt)
+}
+
+// engineAt is engine for fakes at the given URLs (a child process's view).
+func (f *fakes) engineAt(t *testing.T, ssURL, hsURL string, db *pgstore.Store, locker syncer.Locker, rt http.RoundTripper) *syncer.Engine {
+	t.Helper()
+	ss, err := sansan.NewClient(f.admin.APIKey, sansan.WithBaseURL(ssURL), sansan.WithRateLimit(rate.Inf, 0), sansan.WithSleep(noSleep))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hs, err := hubspot.NewClient(hubspottest.DefaultToken, hubspot.WithBaseURL(f.hs.URL),
+	hs, err := hubspot.NewClient(hubspottest.DefaultToken, hubspot.WithBaseURL(hsURL),
 		hubspot.WithHTTPClient(&http.Client{Transport: rt}),
 		hubspot.WithRateLimit(rate.Inf, 0), hubspot.WithSearchRateLimit(rate.Inf, 0), hubspot.WithSleep(noSleep))
 	if err != nil {
