@@ -21,6 +21,7 @@ import (
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
@@ -445,7 +446,7 @@ func TestServe(t *testing.T) {
 		}
 		return h
 	}
-	waitFor(t, "the initial pass", func() bool { return healthz().Passes["success"] >= 1 })
+	testutil.WaitFor(t, "the initial pass", func() bool { return healthz().Passes["success"] >= 1 })
 	if h := healthz(); h.LastPass.Records["created"] != s.env.HubSpot.Fake.NumContacts() {
 		t.Fatalf("after the initial pass: %+v, HubSpot holds %d contacts", h.LastPass, s.env.HubSpot.Fake.NumContacts())
 	}
@@ -461,7 +462,7 @@ func TestServe(t *testing.T) {
 	if err := em.Send(t.Context(), []hubspottest.WebhookEvent{em.ContactCreation(id)}); err != nil {
 		t.Fatalf("webhook delivery: %v", err)
 	}
-	waitFor(t, "a second pass", func() bool { return healthz().Passes["success"] >= 2 })
+	testutil.WaitFor(t, "a second pass", func() bool { return healthz().Passes["success"] >= 2 })
 
 	cancel()
 	if err := <-done; err != nil {
@@ -470,15 +471,4 @@ func TestServe(t *testing.T) {
 	if !s.Stopping() {
 		t.Error("server not marked stopping after shutdown")
 	}
-}
-
-// waitFor polls cond until it holds, failing the test after a generous bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }

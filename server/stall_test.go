@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 )
 
 // stallLimits are limits short enough for the test to run in about a second.
@@ -115,7 +116,7 @@ func TestStalledWebhooks(t *testing.T) { //nolint:paralleltest // measures the h
 
 	// Meanwhile, with the large-body slots held by stalled clients, a real
 	// delivery and the health check are answered.
-	waitFor(t, "the stalled clients to fill the large-body slots", func() bool { return len(s.webhooks.large) == cap(s.webhooks.large) })
+	testutil.WaitFor(t, "the stalled clients to fill the large-body slots", func() bool { return len(s.webhooks.large) == cap(s.webhooks.large) })
 	em := hubspottest.NewWebhookEmitter(base+"/webhooks/hubspot", testSecret, 42)
 	if err := em.Send(t.Context(), []hubspottest.WebhookEvent{em.ContactCreation(7)}); err != nil {
 		t.Errorf("a real delivery during the stall: %v", err)

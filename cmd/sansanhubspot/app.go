@@ -14,10 +14,11 @@ import (
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/internal/progress"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 	"github.com/cardbridge/sansanhubspot/mapping"
 	"github.com/cardbridge/sansanhubspot/sansan"
-	"github.com/cardbridge/sansanhubspot/server"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
+	"github.com/cardbridge/sansanhubspot/server"
 	"github.com/cardbridge/sansanhubspot/syncer"
 	"github.com/cardbridge/sansanhubspot/syncer/filestore"
 )
@@ -61,29 +62,11 @@ func (e usageError) Error() string { return string(e) }
 
 // reason is the one line the tool ends with on an error.
 func reason(err error) string {
-	var msg string
-	var mismatch *syncer.StoreMismatchError
-	switch {
-	case errors.As(err, &mismatch):
-		msg = err.Error() + " (a store belongs to the portal and Sansan users it first synced: give another --store)"
-	case errors.Is(err, sansan.ErrInvalidAPIKey):
-		msg = "the Sansan API key is not a valid key: " + err.Error()
-	case errors.Is(err, sansan.ErrUnauthorized):
-		msg = "Sansan rejected the API key (401): check SANSAN_API_KEY"
-	case errors.Is(err, hubspot.ErrUnauthorized):
-		msg = "HubSpot rejected the access token (401): check HUBSPOT_ACCESS_TOKEN"
-	case errors.Is(err, hubspot.ErrForbidden):
-		msg = "HubSpot refused access (403): the private app needs the crm.objects.contacts and crm.schemas.contacts scopes: " + err.Error()
-	case errors.Is(err, hubspot.ErrDailyLimit):
-		msg = "HubSpot's daily API limit is used up; syncing can resume after midnight in the portal's time zone"
-	case errors.Is(err, filestore.ErrLocked):
-		msg = err.Error() + " (stop the process using the store, e.g. a running serve, first)"
-	case errors.Is(err, context.Canceled):
-		msg = "interrupted"
-	default:
-		msg = err.Error()
+	msg := reportview.Reason(err)
+	if errors.Is(err, syncer.ErrStoreMismatch) {
+		msg += "; give another --store"
 	}
-	return strings.Join(strings.Fields(msg), " ")
+	return msg
 }
 
 // quiet is the log level of one-shot commands unless one is configured:

@@ -30,7 +30,7 @@ type config struct {
 	levelSet  bool
 	logJSON   bool
 
-	sansanKey, hubspotToken, webhookSecret string
+	sansanKey, hubspotToken, webhookSecret    string
 	sansanBaseURL, hubspotBaseURL, webhookURL string
 
 	// accounts, from the config file's "accounts", replace account, tags

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 )
 
@@ -78,14 +79,9 @@ func (r result) check(t *testing.T, code int, wants ...string) {
 // row returns the numbers of a report table row.
 func row(t *testing.T, out, label string) []int {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(label) + `((?:\s+\d+)+)\s*$`).FindStringSubmatch(out)
-	if m == nil {
+	nums, ok := reportview.ParseRow(out, label)
+	if !ok {
 		t.Fatalf("no %q row in:\n%s", label, out)
-	}
-	var nums []int
-	for _, f := range strings.Fields(m[1]) {
-		n, _ := strconv.Atoi(f)
-		nums = append(nums, n)
 	}
 	return nums
 }
@@ -320,7 +316,7 @@ func TestSyncFailures(t *testing.T) {
 	}{
 		{name: "rejected token", vars: map[string]string{"HUBSPOT_ACCESS_TOKEN": "pat-wrong"}, code: exitRejected, want: "HubSpot rejected the access token"},
 		{name: "rejected key", vars: map[string]string{"SANSAN_API_KEY": strings.Repeat("Z", 32)}, code: exitRejected, want: "Sansan rejected the API key"},
-		{name: "malformed key", vars: map[string]string{"SANSAN_API_KEY": strings.Repeat("K", 300)}, code: exitRejected, want: "not a valid key"},
+		{name: "malformed key", vars: map[string]string{"SANSAN_API_KEY": strings.Repeat("K", 300)}, code: exitRejected, want: "not a valid Sansan API key"},
 		{name: "daily limit", hsOpts: []hubspottest.Option{hubspottest.WithDailyLimit(3)}, code: exitDailyLimit, want: "daily API limit"},
 		{name: "unknown tag", args: []string{"--tags", "NOSUCHTAG"}, code: exitUsage, want: "NOSUCHTAG"},
 	}
@@ -371,7 +367,7 @@ func TestWatch(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"sync", "--watch", "--interval", "1h"}, &out, &errb, func(k string) string { return env.Vars()[k] })
 	}()
-	waitFor(t, "a pass line", func() bool { return strings.Contains(out.String(), "created ") })
+	testutil.WaitFor(t, "a pass line", func() bool { return strings.Contains(out.String(), "created ") })
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("sync --watch = %d after interruption, want 0; stderr:\n%s", code, errb.String())
@@ -484,7 +480,7 @@ func TestServe(t *testing.T) {
 			case code := <-done:
 				t.Fatalf("serve = %d before serving; stderr:\n%s", code, errb.String())
 			}
-			waitFor(t, "the first pass", func() bool {
+			testutil.WaitFor(t, "the first pass", func() bool {
 				resp, err := http.Get(base + "/healthz")
 				if err != nil {
 					t.Fatal(err)
@@ -518,15 +514,4 @@ func TestServe(t *testing.T) {
 			}
 		})
 	}
-}
-
-// waitFor polls cond until it holds, failing the test after a generous bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }

@@ -98,15 +98,8 @@ func (a *app) onePass(rep *syncer.Report, err error) int {
 // account and direction when there are several, the reasons explained,
 // the failures, backfills and rate-limit waits.
 func (a *app) printReport(rep *syncer.Report) {
-	title := "pass"
-	switch {
-	case rep.DryRun:
-		title = "plan (dry run)"
-	case rep.Initial:
-		title = "initial sync"
-	}
 	fmt.Fprintln(a.stdout)
-	cols := []reportview.Column{{Title: title, Counts: reportview.Of(rep)}}
+	cols := []reportview.Column{{Title: reportview.Title(rep), Counts: reportview.Of(rep)}}
 	if len(rep.Accounts) > 1 {
 		for _, ar := range rep.Accounts {
 			arrow := "→ HubSpot"

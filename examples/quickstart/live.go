@@ -100,7 +100,7 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 			printLiveReport(out, rep)
 		}
 		if err != nil {
-			fmt.Fprintf(out, "pass failed: %s\n", reason(err))
+			fmt.Fprintf(out, "pass failed: %s\n", reportview.Reason(err))
 		}
 	}
 	eng, err := syncer.New(cfg)
@@ -111,15 +111,8 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 }
 
 func printLiveReport(out io.Writer, rep *syncer.Report) {
-	title := "pass"
-	switch {
-	case rep.DryRun:
-		title = "plan (dry run)"
-	case rep.Initial:
-		title = "initial sync"
-	}
 	fmt.Fprintln(out)
-	reportview.Table(out, []reportview.Column{{Title: title, Counts: reportview.Of(rep)}})
+	reportview.Table(out, []reportview.Column{{Title: reportview.Title(rep), Counts: reportview.Of(rep)}})
 	reportview.Reasons(out, "    ", rep, 3)
 	if rep.Initial {
 		m := minimumCalls(rep)

@@ -5,13 +5,13 @@ import (
 	"context"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 )
 
 func noEnv(string) string { return "" }
@@ -19,14 +19,9 @@ func noEnv(string) string { return "" }
 // tableRow returns the numbers of a row of the report table.
 func tableRow(t *testing.T, out, label string) []int {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(label) + `((?:\s+\d+)+)\s*$`).FindStringSubmatch(out)
-	if m == nil {
+	nums, ok := reportview.ParseRow(out, label)
+	if !ok {
 		t.Fatalf("no %q row in the report:\n%s", label, out)
-	}
-	var nums []int
-	for _, f := range strings.Fields(m[1]) {
-		n, _ := strconv.Atoi(f)
-		nums = append(nums, n)
 	}
 	return nums
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/server"
 	"github.com/cardbridge/sansanhubspot/syncer"
@@ -86,11 +87,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	srv, err := newService(cfg, ss, hub, store, log)
 	if err != nil {
 		ln.Close()
-		log.Error("cannot start", "reason", reason(err), "error", err)
+		log.Error("cannot start", "reason", reportview.Reason(err), "error", err)
 		return exitFailure
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
-		log.Error("service failed", "reason", reason(err), "error", err)
+		log.Error("service failed", "reason", reportview.Reason(err), "error", err)
 		return exitFailure
 	}
 	return exitOK
@@ -138,21 +139,4 @@ func newService(cfg config, ss *sansan.Client, hub *hubspot.Client, store syncer
 		Direction: cfg.direction, Interval: cfg.interval, DryRun: cfg.dryRun, Store: cfg.storeDir,
 		WebhookSecret: cfg.webhookSecret, WebhookURL: cfg.webhookURL,
 	})
-}
-
-// reason says in a few words what an engine error means for the operator.
-func reason(err error) string {
-	switch {
-	case errors.Is(err, sansan.ErrUnauthorized):
-		return "Sansan rejected the API key (SANSAN_API_KEY)"
-	case errors.Is(err, hubspot.ErrUnauthorized):
-		return "HubSpot rejected the access token (HUBSPOT_ACCESS_TOKEN)"
-	case errors.Is(err, hubspot.ErrForbidden):
-		return "HubSpot refused access: the private app lacks a contacts scope"
-	case errors.Is(err, syncer.ErrStoreMismatch):
-		return "the store belongs to another HubSpot portal or Sansan user: use a new -store directory"
-	case errors.Is(err, syncer.ErrConfig):
-		return "misconfiguration"
-	}
-	return "unexpected error"
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 	"github.com/cardbridge/sansanhubspot/syncer/filestore"
 )
@@ -130,17 +131,6 @@ func (b *logSink) String() string {
 	return b.buf.String()
 }
 
-// waitFor polls cond until it holds, failing the test after a generous bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -185,7 +175,7 @@ func TestDemo(t *testing.T) {
 		} `json:"last_pass"`
 	}
 	var h hz
-	waitFor(t, "the demo's initial pass", func() bool {
+	testutil.WaitFor(t, "the demo's initial pass", func() bool {
 		_, body := httpGet(t, base+"/healthz")
 		if err := json.Unmarshal([]byte(body), &h); err != nil {
 			t.Fatalf("/healthz: %v: %s", err, body)

@@ -1,7 +1,8 @@
-// Package reportview renders syncer reports for people: a table of record
-// counts with one column per pass (or per account and direction), and
-// lines explaining each exclusion reason and failure category. The
-// quickstart example and the sansanhubspot command print with it.
+// Package reportview renders syncer reports and errors for people: a table
+// of record counts with one column per pass (or per account and
+// direction), lines explaining each exclusion reason and failure
+// category, and the one line that says what an error means. The
+// examples and the sansanhubspot command print with it.
 package reportview
 
 import (

@@ -2,13 +2,18 @@ package reportview_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/internal/reportview"
+	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
@@ -66,5 +71,45 @@ func TestReasons(t *testing.T) {
 	}
 	if got := reportview.OneLine(strings.Repeat("あ", 10), 5); got != "ああああ…" {
 		t.Errorf("OneLine = %q", got)
+	}
+}
+
+func TestReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("pass: %w", hubspot.ErrUnauthorized), "HubSpot rejected the access token (401)"},
+		{fmt.Errorf("pass: %w", sansan.ErrUnauthorized), "Sansan rejected the API key (401)"},
+		{hubspot.ErrDailyLimit, "daily API limit is used up"},
+		{&syncer.StoreMismatchError{What: "hubspot portal", Stored: "1", Got: "portal 2"}, "store is bound to hubspot portal 1"},
+		{&syncer.ConfigError{Problems: []string{"unknown tag"}}, "misconfiguration: syncer: invalid config: unknown tag"},
+		{fmt.Errorf("list: %w", context.Canceled), "interrupted"},
+		{errors.New("multi\n  line"), "multi line"},
+	}
+	for _, tt := range tests {
+		if got := reportview.Reason(tt.err); !strings.Contains(got, tt.want) {
+			t.Errorf("Reason(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestTitleAndParseRow(t *testing.T) {
+	t.Parallel()
+	titles := []string{reportview.Title(&syncer.Report{DryRun: true}), reportview.Title(&syncer.Report{Initial: true}), reportview.Title(&syncer.Report{})}
+	if diff := cmp.Diff([]string{"plan (dry run)", "initial sync", "pass"}, titles); diff != "" {
+		t.Errorf("titles (-want +got):\n%s", diff)
+	}
+	out := "  excluded duplicate_email  2  another card\n     excluded  3  4\n API calls: Sansan  7\n"
+	for _, tt := range []struct {
+		label string
+		want  []int
+		ok    bool
+	}{{"excluded", []int{3, 4}, true}, {"API calls: Sansan", []int{7}, true}, {"created", nil, false}} {
+		got, ok := reportview.ParseRow(out, tt.label)
+		if ok != tt.ok || !cmp.Equal(got, tt.want) {
+			t.Errorf("ParseRow(%q) = %v, %t; want %v, %t", tt.label, got, ok, tt.want, tt.ok)
+		}
 	}
 }
