@@ -21,7 +21,6 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
-	"github.com/cardbridge/sansanhubspot/internal/reportview"
 	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 )
@@ -74,16 +73,6 @@ func (r result) check(t *testing.T, code int, wants ...string) {
 			t.Errorf("%s lacks %q:\n%s", what, w, in)
 		}
 	}
-}
-
-// row returns the numbers of a report table row.
-func row(t *testing.T, out, label string) []int {
-	t.Helper()
-	nums, ok := reportview.ParseRow(out, label)
-	if !ok {
-		t.Fatalf("no %q row in:\n%s", label, out)
-	}
-	return nums
 }
 
 func TestUsage(t *testing.T) {
@@ -220,7 +209,7 @@ func TestOperatorCycle(t *testing.T) {
 	// plan writes nothing and creates no store.
 	plan := runCmd(ctx, vars, "plan", "--store", store)
 	plan.check(t, exitOK, "plan (dry run)", "Nothing was written", "does not exist and a dry run does not create it", "stderr:would write")
-	planned := row(t, plan.stdout, "created")[0]
+	planned := testutil.TableRow(t, plan.stdout, "created")[0]
 	if n := env.HubSpot.Fake.NumContacts(); n != 0 || planned == 0 {
 		t.Fatalf("plan: %d contacts in HubSpot after it, %d planned", n, planned)
 	}
@@ -231,7 +220,7 @@ func TestOperatorCycle(t *testing.T) {
 	// sync: one record fails.
 	sync1 := runCmd(ctx, vars, "sync", "--store", store)
 	sync1.check(t, exitRecordsFailed, "initial sync", "invalid_value", "stderr:1 records failed", "stderr:read, ")
-	if got := row(t, sync1.stdout, "created")[0]; got != env.HubSpot.Fake.NumContacts() || got != planned-1 {
+	if got := testutil.TableRow(t, sync1.stdout, "created")[0]; got != env.HubSpot.Fake.NumContacts() || got != planned-1 {
 		t.Errorf("sync created %d, HubSpot holds %d, the plan said %d (one refused)", got, env.HubSpot.Fake.NumContacts(), planned)
 	}
 
@@ -266,7 +255,7 @@ func TestOperatorCycle(t *testing.T) {
 	env.HubSpot.Fake.FailBatchInputs(nil)
 	retry := runCmd(ctx, vars, "retry", "--store", store, "--category", "invalid_value")
 	retry.check(t, exitOK, "1 failing records are due now")
-	if got := row(t, retry.stdout, "created")[0]; got != 1 {
+	if got := testutil.TableRow(t, retry.stdout, "created")[0]; got != 1 {
 		t.Errorf("the retry pass created %d, want the refused card's contact", got)
 	}
 	runCmd(ctx, vars, "status", "--store", store).check(t, exitOK, "0 failing")
@@ -294,7 +283,7 @@ func TestOperatorCycle(t *testing.T) {
 	// A quiet sync, then the same store against another portal.
 	quiet := runCmd(ctx, vars, "sync", "--store", store)
 	quiet.check(t, exitOK)
-	if c, u := row(t, quiet.stdout, "created")[0], row(t, quiet.stdout, "updated")[0]; c+u != 0 {
+	if c, u := testutil.TableRow(t, quiet.stdout, "created")[0], testutil.TableRow(t, quiet.stdout, "updated")[0]; c+u != 0 {
 		t.Errorf("a sync with nothing changed wrote %d", c+u)
 	}
 	other := fakes.New(t, fakes.Options{Cards: 5, HubSpot: []hubspottest.Option{hubspottest.WithPortalID(424242)}})

@@ -5,6 +5,8 @@ package testutil
 import (
 	"testing"
 	"time"
+
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 )
 
 // WaitFor polls cond every 10 ms until it holds, failing the test after a
@@ -18,4 +20,15 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TableRow returns the numbers of the row labelled label of a
+// reportview table in out, failing the test when there is none.
+func TableRow(t testing.TB, out, label string) []int {
+	t.Helper()
+	nums, ok := reportview.ParseRow(out, label)
+	if !ok {
+		t.Fatalf("no %q row in:\n%s", label, out)
+	}
+	return nums
 }
