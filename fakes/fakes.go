@@ -20,14 +20,15 @@ const (
 	// HubSpotMaxRequests per HubSpotWindow is HubSpot's published burst
 	// limit for private apps on Free and Starter portals.
 	HubSpotMaxRequests = 100
-	HubSpotWindow      = 10 * time.Second
+	// HubSpotWindow is the rolling window of HubSpotMaxRequests.
+	HubSpotWindow = 10 * time.Second
 	// HubSpotSearchesPerSecond is HubSpot's published search limit.
 	HubSpotSearchesPerSecond = 5
-	// SansanRequestsPerSecond and SansanBurst bound each Sansan API key.
-	// Sansan publishes no limit; this is the rate the sansan client
-	// assumes by default, with a small burst.
+	// SansanRequestsPerSecond bounds each Sansan API key. Sansan publishes
+	// no limit; this is the rate the sansan client assumes by default.
 	SansanRequestsPerSecond = 5
-	SansanBurst             = 5
+	// SansanBurst is the burst allowed above SansanRequestsPerSecond.
+	SansanBurst = 5
 )
 
 // DefaultAccount is the account name Env.Config gives the Sansan tenant.
@@ -195,9 +196,13 @@ func (e *Env) Config() syncer.Config {
 
 // Environment variables of [Env.Vars].
 const (
-	EnvSansanAPIKey   = "SANSAN_API_KEY"
-	EnvHubSpotToken   = "HUBSPOT_ACCESS_TOKEN"
-	EnvSansanBaseURL  = "SANSAN_BASE_URL"
+	// EnvSansanAPIKey holds the administrator's API key.
+	EnvSansanAPIKey = "SANSAN_API_KEY"
+	// EnvHubSpotToken holds the HubSpot fake's token.
+	EnvHubSpotToken = "HUBSPOT_ACCESS_TOKEN"
+	// EnvSansanBaseURL holds the Sansan fake's base URL.
+	EnvSansanBaseURL = "SANSAN_BASE_URL"
+	// EnvHubSpotBaseURL holds the HubSpot fake's base URL.
 	EnvHubSpotBaseURL = "HUBSPOT_BASE_URL"
 )
 

@@ -108,7 +108,9 @@ func (l Limits) withDefaults() Limits {
 // LinkSource lists and counts the store's links for the page, /healthz and
 // /metrics. *syncer.Engine implements it.
 type LinkSource interface {
+	// LinkCounts counts the links by account, state and reason.
 	LinkCounts(ctx context.Context) ([]syncer.LinkCount, error)
+	// Links lists the links q selects, ordered by person id.
 	Links(ctx context.Context, q syncer.LinkQuery) ([]*syncer.Link, error)
 }
 
