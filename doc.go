@@ -17,7 +17,13 @@
 //     rate-limited and retrying, with lazy iterators.
 //   - [github.com/cardbridge/sansanhubspot/sansan/sansantest] and
 //     [github.com/cardbridge/sansanhubspot/hubspot/hubspottest]: in-process
-//     fakes of both APIs for tests and the offline demo.
+//     fakes of both APIs for tests and the offline demo;
+//     [github.com/cardbridge/sansanhubspot/fakes] starts them as a pair, with
+//     clients, in one call.
+//   - [github.com/cardbridge/sansanhubspot/server]: a sync service's HTTP
+//     side (health page, /healthz, metrics, the webhook endpoint, hardened),
+//     used by examples/service and by the sansanhubspot command
+//     (cmd/sansanhubspot: sync, plan, status, failures, retry, resync, serve).
 //
 // A minimal program syncing one Sansan key into HubSpot:
 //

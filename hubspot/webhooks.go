@@ -37,10 +37,41 @@ const DefaultMaxWebhookBody = 1 << 20
 var (
 	// ErrInvalidSignature reports a missing or wrong webhook signature.
 	ErrInvalidSignature = errors.New("hubspot: invalid webhook signature")
-	// ErrStaleTimestamp reports a v3 request timestamp that is missing,
-	// malformed or more than MaxWebhookAge away from now (a replay).
+	// ErrStaleTimestamp reports a v3 request timestamp that is malformed or
+	// more than MaxWebhookAge away from now (a replay). A request without
+	// the timestamp header is a [*MissingHeaderError] instead.
 	ErrStaleTimestamp = errors.New("hubspot: webhook timestamp outside the allowed window")
+	// ErrMissingHeader matches every [*MissingHeaderError]: a webhook
+	// request lacks a header its verification needs.
+	ErrMissingHeader = errors.New("hubspot: webhook header missing")
 )
+
+// MissingHeaderError reports a webhook request without a header its
+// verification needs: [HeaderRequestTimestamp] or [HeaderSignatureV3] (or,
+// with legacy signatures allowed, [HeaderSignature]). It matches
+// [ErrMissingHeader] with errors.Is, and a missing signature also matches
+// [ErrInvalidSignature], as it did before this type existed.
+type MissingHeaderError struct {
+	// Header is the missing header, as its Header constant names it.
+	Header string
+}
+
+// Error implements error.
+func (e *MissingHeaderError) Error() string {
+	return "hubspot: webhook request has no " + e.Header + " header"
+}
+
+// Is makes errors.Is(err, ErrMissingHeader) true, and errors.Is(err,
+// ErrInvalidSignature) true for a missing signature header.
+func (e *MissingHeaderError) Is(target error) bool {
+	switch target {
+	case ErrMissingHeader:
+		return true
+	case ErrInvalidSignature:
+		return e.Header == HeaderSignatureV3 || e.Header == HeaderSignature
+	}
+	return false
+}
 
 // signatureURIDecoder undoes the escapes HubSpot decodes before signing.
 var signatureURIDecoder = func() *strings.Replacer {
@@ -121,8 +152,9 @@ func (o WebhookVerifyOptions) GoString() string { return o.String() }
 // raw bytes read from r.Body: the X-HubSpot-Signature-v3 over the URL
 // HubSpot called, and its X-HubSpot-Request-Timestamp (epoch milliseconds),
 // which must be within [MaxWebhookAge] of now ([ErrStaleTimestamp]
-// otherwise). A missing or wrong signature is [ErrInvalidSignature]; the
-// comparison takes constant time.
+// otherwise). A wrong signature is [ErrInvalidSignature]; the comparison
+// takes constant time. A request without the timestamp or the signature
+// header is a [*MissingHeaderError] naming it.
 func VerifyWebhook(r *http.Request, body []byte, opts WebhookVerifyOptions) error {
 	if opts.ClientSecret == "" {
 		return errors.New("hubspot: empty client secret")
@@ -145,6 +177,9 @@ func VerifyWebhook(r *http.Request, body []byte, opts WebhookVerifyOptions) erro
 		return verifyLegacy(r, uri, body, opts.ClientSecret)
 	}
 	timestamp := r.Header.Get(HeaderRequestTimestamp)
+	if strings.TrimSpace(timestamp) == "" {
+		return &MissingHeaderError{Header: HeaderRequestTimestamp}
+	}
 	ms, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
 	if err != nil {
 		return fmt.Errorf("%w: malformed timestamp", ErrStaleTimestamp)
@@ -153,7 +188,7 @@ func VerifyWebhook(r *http.Request, body []byte, opts WebhookVerifyOptions) erro
 		return fmt.Errorf("%w: timestamp is %v from now", ErrStaleTimestamp, d.Round(time.Second))
 	}
 	if sig == "" {
-		return fmt.Errorf("%w: missing %s header", ErrInvalidSignature, HeaderSignatureV3)
+		return &MissingHeaderError{Header: HeaderSignatureV3}
 	}
 	want := SignatureV3(opts.ClientSecret, r.Method, uri, body, timestamp)
 	if !hmac.Equal([]byte(want), []byte(sig)) {
@@ -197,7 +232,7 @@ func firstForwarded(v string) string {
 func verifyLegacy(r *http.Request, uri string, body []byte, clientSecret string) error {
 	sig := r.Header.Get(HeaderSignature)
 	if sig == "" {
-		return fmt.Errorf("%w: no signature header", ErrInvalidSignature)
+		return &MissingHeaderError{Header: HeaderSignature}
 	}
 	want, ok := legacySignature(r.Header.Get(HeaderSignatureVersion), clientSecret, r.Method, uri, body)
 	if !ok {
@@ -321,8 +356,8 @@ func (e WebhookEvent) MarshalJSON() ([]byte, error) {
 // 500, which makes HubSpot deliver them again.
 //
 // Responses: 405 for non-POST, 413 for a body over MaxBodyBytes, 401 for a
-// bad signature or stale timestamp, 400 for a body that is not an event
-// array.
+// missing header, a bad signature or a stale timestamp, 400 for a body that
+// is not an event array.
 type WebhookHandler struct {
 	// ClientSecret is the app's client secret (required).
 	ClientSecret string
@@ -394,7 +429,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		log.WarnContext(ctx, "rejected hubspot webhook", "error", err)
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		msg := "invalid signature"
+		if mh := (*MissingHeaderError)(nil); errors.As(err, &mh) {
+			msg = "missing " + mh.Header + " header"
+		}
+		http.Error(w, msg, http.StatusUnauthorized)
 		return
 	}
 	events, err := ParseWebhookEvents(body)

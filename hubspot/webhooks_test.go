@@ -68,6 +68,7 @@ func TestVerifyWebhook(t *testing.T) {
 		ts, sig string
 		now     time.Time
 		want    error
+		missing string // the header a *MissingHeaderError names
 	}{
 		{name: "valid", body: docV1Body, ts: hookTS, sig: hookSig, now: hookNow},
 		{name: "tampered body", body: strings.Replace(docV1Body, "123", "124", 1), ts: hookTS, sig: hookSig, now: hookNow, want: hubspot.ErrInvalidSignature},
@@ -76,8 +77,11 @@ func TestVerifyWebhook(t *testing.T) {
 		{name: "other method", method: http.MethodPut, body: docV1Body, ts: hookTS, sig: hookSig, now: hookNow, want: hubspot.ErrInvalidSignature},
 		{name: "stale", body: docV1Body, ts: hookTS, sig: hookSig, now: hookNow.Add(5 * time.Minute), want: hubspot.ErrStaleTimestamp},
 		{name: "from the future", body: docV1Body, ts: hookTS, sig: hookSig, now: hookNow.Add(-6 * time.Minute), want: hubspot.ErrStaleTimestamp},
-		{name: "missing timestamp", body: docV1Body, sig: hookSig, now: hookNow, want: hubspot.ErrStaleTimestamp},
-		{name: "missing signature", body: docV1Body, ts: hookTS, now: hookNow, want: hubspot.ErrInvalidSignature},
+		{name: "missing timestamp", body: docV1Body, sig: hookSig, now: hookNow, want: hubspot.ErrMissingHeader, missing: hubspot.HeaderRequestTimestamp},
+		{name: "blank timestamp", body: docV1Body, ts: "  ", sig: hookSig, now: hookNow, want: hubspot.ErrMissingHeader, missing: hubspot.HeaderRequestTimestamp},
+		{name: "malformed timestamp", body: docV1Body, ts: "yesterday", sig: hookSig, now: hookNow, want: hubspot.ErrStaleTimestamp},
+		{name: "no header at all", body: docV1Body, now: hookNow, want: hubspot.ErrMissingHeader, missing: hubspot.HeaderRequestTimestamp},
+		{name: "missing signature", body: docV1Body, ts: hookTS, now: hookNow, want: hubspot.ErrInvalidSignature, missing: hubspot.HeaderSignatureV3},
 		{name: "garbage signature", body: docV1Body, ts: hookTS, sig: "!!", now: hookNow, want: hubspot.ErrInvalidSignature},
 	}
 	for _, tt := range tests {
@@ -93,6 +97,22 @@ func TestVerifyWebhook(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), hookSecret) {
 				t.Errorf("error leaks secret: %v", err)
+			}
+			var mh *hubspot.MissingHeaderError
+			gotMissing := ""
+			if errors.As(err, &mh) {
+				gotMissing = mh.Header
+			}
+			if gotMissing != tt.missing {
+				t.Errorf("missing header = %q, want %q (err %v)", gotMissing, tt.missing, err)
+			}
+			if tt.missing != "" {
+				if !errors.Is(err, hubspot.ErrMissingHeader) || errors.Is(err, hubspot.ErrStaleTimestamp) {
+					t.Errorf("a missing header is %v: want ErrMissingHeader, not ErrStaleTimestamp", err)
+				}
+				if !strings.Contains(err.Error(), tt.missing) || strings.Contains(err.Error(), "window") {
+					t.Errorf("error %q should name the missing %s header and no time window", err, tt.missing)
+				}
 			}
 		})
 	}
@@ -159,8 +179,11 @@ func TestWebhookHandler(t *testing.T) {
 		legacy     bool
 		wantStatus int
 		wantEvents int
+		wantBody   string // part of the answer's body, when set
 	}{
 		{name: "valid delivery", req: func() *http.Request { return newHookRequest(docV1Body, hookTS, hookSig) }, wantStatus: 204, wantEvents: 1},
+		{name: "no timestamp", req: func() *http.Request { return newHookRequest(docV1Body, "", hookSig) }, wantStatus: 401,
+			wantBody: "missing X-HubSpot-Request-Timestamp header"},
 		{name: "bad signature", req: func() *http.Request { return newHookRequest(docV1Body, hookTS, "x"+hookSig[1:]) }, wantStatus: 401},
 		{name: "stale", req: func() *http.Request { return newHookRequest(docV1Body, "1000", hookSig) }, wantStatus: 401},
 		{name: "get", req: func() *http.Request { return httptest.NewRequest(http.MethodGet, hookURL, nil) }, wantStatus: 405},
@@ -211,6 +234,9 @@ func TestWebhookHandler(t *testing.T) {
 			h.ServeHTTP(rec, tt.req())
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d (%s)", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Errorf("body = %q, want it to contain %q", rec.Body, tt.wantBody)
 			}
 			if len(got) != tt.wantEvents {
 				t.Fatalf("events = %d, want %d", len(got), tt.wantEvents)

@@ -16,7 +16,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/mapping"
 	"github.com/cardbridge/sansanhubspot/sansan"
@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	env, err := offline.Start(offline.Options{Cards: 500, Seed: 1})
+	env, err := fakes.Start(fakes.Options{Cards: 500, Seed: 1})
 	if err == nil {
 		defer env.Close()
 		err = run(context.Background(), env, os.Stdout)
@@ -42,7 +42,7 @@ var regions = map[string]string{
 	"愛知県": "中部", "福岡県": "九州", "北海道": "北海道",
 }
 
-func run(ctx context.Context, env *offline.Env, out io.Writer) error {
+func run(ctx context.Context, env *fakes.Env, out io.Writer) error {
 	m := mapping.Default()
 	// 1. Turn off a default mapping: mobile numbers are not copied to HubSpot.
 	if err := m.Disable("mobilephone"); err != nil {
@@ -61,17 +61,9 @@ func run(ctx context.Context, env *offline.Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hub, err := env.HubSpotClient()
-	if err != nil {
-		return err
-	}
-	ss, err := env.SansanClient()
-	if err != nil {
-		return err
-	}
 	eng, err := syncer.New(syncer.Config{
-		HubSpot:  hub,
-		Accounts: []syncer.Account{{Name: "tokyo", Client: ss}},
+		HubSpot:  env.HubSpotClient,
+		Accounts: []syncer.Account{{Name: "tokyo", Client: env.SansanClient}},
 		Mapping:  m,
 		// 3. A filter: only cards exchanged in 2024 or later sync.
 		CardFilter: func(c *sansan.BizCard) bool {
@@ -86,7 +78,7 @@ func run(ctx context.Context, env *offline.Env, out io.Writer) error {
 		return err
 	}
 	fmt.Fprint(out, rep)
-	for _, c := range env.HubSpot.Contacts()[:3] {
+	for _, c := range env.HubSpot.Fake.Contacts()[:3] {
 		p := c.Properties
 		fmt.Fprintf(out, "contact %s: %s %s, exchanged %s, sales_region=%q, mobilephone=%q\n",
 			c.ID, p["lastname"], p["firstname"], p["sansan_exchange_date"], p["sales_region"], p["mobilephone"])

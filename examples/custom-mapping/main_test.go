@@ -6,17 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
 )
 
 func TestRun(t *testing.T) {
 	t.Parallel()
-	env, err := offline.Start(offline.Options{Cards: 400, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
+	env := fakes.New(t, fakes.Options{Cards: 400, Seed: 3})
 	var out bytes.Buffer
 	if err := run(t.Context(), env, &out); err != nil {
 		t.Fatal(err)
@@ -24,7 +20,7 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(out.String(), "excluded filtered") {
 		t.Errorf("report does not show filtered cards:\n%s", out.String())
 	}
-	if !slices.ContainsFunc(env.HubSpot.Properties(), func(p hubspottest.Property) bool { return p.Name == "sales_region" }) {
+	if !slices.ContainsFunc(env.HubSpot.Fake.Properties(), func(p hubspottest.Property) bool { return p.Name == "sales_region" }) {
 		t.Error("the sales_region property was not created in HubSpot")
 	}
 	mobiles := 0
@@ -36,7 +32,7 @@ func TestRun(t *testing.T) {
 	if mobiles == 0 {
 		t.Fatal("no synced card has a mobile number: the test data cannot show the disabled mapping")
 	}
-	contacts := env.HubSpot.Contacts()
+	contacts := env.HubSpot.Fake.Contacts()
 	if len(contacts) == 0 {
 		t.Fatal("no contact was synced")
 	}

@@ -10,7 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
+	"github.com/cardbridge/sansanhubspot/internal/progress"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 	"github.com/cardbridge/sansanhubspot/mapping"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 	"github.com/cardbridge/sansanhubspot/syncer"
@@ -34,12 +36,12 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintln(out, "(sansantest and hubspottest, started in this process on 127.0.0.1). Nothing leaves this machine.")
 	fmt.Fprintln(out)
 
-	env, err := offline.Start(offline.Options{Cards: o.cards, Seed: o.seed})
+	env, err := fakes.Start(fakes.Options{Cards: o.cards, Seed: o.seed})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	ssFake, hsFake := env.Sansan.Fake, env.HubSpot
+	ssFake, hsFake := env.Sansan.Fake, env.HubSpot.Fake
 	picks, err := pickCards(env.Cards)
 	if err != nil {
 		return err
@@ -69,14 +71,11 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 	hsFake.FailBatchInputs(func(p map[string]string) bool { return strings.EqualFold(p["email"], rejected) })
 	fmt.Fprintf(out, "To show a failure, the HubSpot fake rejects the address %s (as HubSpot does for values it refuses).\n\n", rejected)
 
-	hub, err := env.HubSpotClient()
-	if err != nil {
-		return err
-	}
+	hub := env.HubSpotClient
 	// One engine syncs both ways (the demo's dry run has its own, which
 	// writes nothing).
-	newEngine := func(dry bool, store syncer.Store, p *progress) (*syncer.Engine, error) {
-		ss, err := env.SansanClient()
+	newEngine := func(dry bool, store syncer.Store, p *progress.Line) (*syncer.Engine, error) {
+		ss, err := env.NewSansanClient()
 		if err != nil {
 			return nil, err
 		}
@@ -88,19 +87,20 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 			DryRun:    dry,
 		}
 		if p != nil {
-			cfg.Progress = p.update
+			cfg.Progress = p.Update
 		}
 		return syncer.New(cfg)
 	}
 	store := syncer.NewMemoryStore()
-	bar := &progress{w: out, tty: isTerminal(out)}
-	var cols []column
+	bar := progress.New(out, false)
+	bar.Indent = "    "
+	var cols []reportview.Column
 	pass := func(title string, eng *syncer.Engine) (*syncer.Report, error) {
 		rep, err := eng.SyncOnce(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", title, err)
 		}
-		cols = append(cols, column{title, rep})
+		cols = append(cols, reportview.Column{Title: title, Counts: reportview.Of(rep)})
 		return rep, nil
 	}
 
@@ -120,11 +120,11 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 			listed += a.Read
 		}
 	}
-	bar.total = listed
+	bar.SetTotal(listed)
 	fmt.Fprintf(out, "    %d cards listed (each person's current card, digitized; past cards are not listed).\n", listed)
 	fmt.Fprintf(out, "    would create %d contacts, update %d existing ones, leave %d unchanged; exclude %d cards:\n",
 		rep.Created, rep.Updated, rep.Unchanged, rep.Excluded)
-	writeReasons(out, rep)
+	reportview.Reasons(out, "    ", rep, 3)
 	fmt.Fprintf(out, "    afterwards HubSpot still holds %d contacts and the store %d links: nothing was written.\n\n",
 		hsFake.NumContacts(), store.Len())
 
@@ -143,7 +143,7 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 	ssReq, hsReq := ssFake.Requests(), hsFake.Requests()
 	fmt.Fprintf(out, "    created %d, updated %d, excluded %d, failed %d; HubSpot now holds %d contacts.\n",
 		initial.Created, initial.Updated, initial.Excluded, initial.Failed, hsFake.NumContacts())
-	writeReasons(out, initial)
+	reportview.Reasons(out, "    ", initial, 3)
 	fmt.Fprintln(out)
 
 	// 3. Edits in Sansan, then an incremental pass.
@@ -200,7 +200,7 @@ func runDemo(ctx context.Context, o options, out io.Writer) error {
 
 	// 5. The report.
 	fmt.Fprintln(out, "5. Report (records per pass)")
-	writeTable(out, cols)
+	reportview.Table(out, cols)
 	fmt.Fprintln(out)
 	writeMinimum(out, initial, ssReq, hsReq)
 	fmt.Fprintf(out, "\nTotal elapsed: %s (fakes started, %d cards seeded, five passes).\n\n", time.Since(began).Round(10*time.Millisecond), len(env.Cards))

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
+	"github.com/cardbridge/sansanhubspot/internal/progress"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/syncer"
 	"github.com/cardbridge/sansanhubspot/syncer/filestore"
@@ -64,7 +66,8 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 		fmt.Fprintln(out, "    tags:      all cards the key can see")
 	}
 
-	bar := &progress{w: out, tty: isTerminal(out)}
+	bar := progress.New(out, !o.apply)
+	bar.Indent = "    "
 	cfg := syncer.Config{
 		HubSpot:   hub,
 		Accounts:  []syncer.Account{{Name: "sansan", Client: ss, TagIDs: o.tagIDs}},
@@ -72,7 +75,7 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 		Direction: o.direction,
 		DryRun:    !o.apply,
 		Interval:  o.interval,
-		Progress:  bar.update,
+		Progress:  bar.Update,
 	}
 	if !o.apply || o.once {
 		eng, err := syncer.New(cfg)
@@ -97,7 +100,7 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 			printLiveReport(out, rep)
 		}
 		if err != nil {
-			fmt.Fprintf(out, "pass failed: %s\n", reason(err))
+			fmt.Fprintf(out, "pass failed: %s\n", reportview.Reason(err))
 		}
 	}
 	eng, err := syncer.New(cfg)
@@ -108,16 +111,9 @@ func runLive(ctx context.Context, o options, key, token string, out io.Writer, e
 }
 
 func printLiveReport(out io.Writer, rep *syncer.Report) {
-	title := "pass"
-	switch {
-	case rep.DryRun:
-		title = "plan (dry run)"
-	case rep.Initial:
-		title = "initial sync"
-	}
 	fmt.Fprintln(out)
-	writeTable(out, []column{{title, rep}})
-	writeReasons(out, rep)
+	reportview.Table(out, []reportview.Column{{Title: reportview.Title(rep), Counts: reportview.Of(rep)}})
+	reportview.Reasons(out, "    ", rep, 3)
 	if rep.Initial {
 		m := minimumCalls(rep)
 		fmt.Fprintf(out, "API calls: %d used; minimum %d (%d list calls for %d cards, %d batch writes for %d records) plus the constant preflight\n",

@@ -5,31 +5,16 @@ import (
 	"context"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 )
 
 func noEnv(string) string { return "" }
-
-// tableRow returns the numbers of a row of the report table.
-func tableRow(t *testing.T, out, label string) []int {
-	t.Helper()
-	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(label) + `((?:\s+\d+)+)\s*$`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no %q row in the report:\n%s", label, out)
-	}
-	var nums []int
-	for _, f := range strings.Fields(m[1]) {
-		n, _ := strconv.Atoi(f)
-		nums = append(nums, n)
-	}
-	return nums
-}
 
 func TestRunOffline(t *testing.T) {
 	t.Parallel()
@@ -56,15 +41,15 @@ func TestRunOffline(t *testing.T) {
 		t.Errorf("stderr = %q, want empty", stderr.String())
 	}
 	// Columns: dry run, initial, incremental, from HubSpot, quiet.
-	created, updated := tableRow(t, out, "created"), tableRow(t, out, "updated")
-	excluded, failed := tableRow(t, out, "excluded"), tableRow(t, out, "failed")
+	created, updated := testutil.TableRow(t, out, "created"), testutil.TableRow(t, out, "updated")
+	excluded, failed := testutil.TableRow(t, out, "excluded"), testutil.TableRow(t, out, "failed")
 	if len(created) != 5 {
 		t.Fatalf("created row has %d columns, want 5", len(created))
 	}
 	if created[1] == 0 || excluded[1] == 0 {
 		t.Errorf("initial sync created %d and excluded %d, want both > 0", created[1], excluded[1])
 	}
-	if failed[1] != 1 || tableRow(t, out, "invalid_value")[1] != 1 {
+	if failed[1] != 1 || testutil.TableRow(t, out, "invalid_value")[1] != 1 {
 		t.Errorf("initial sync failed %v, want the one rejected card as invalid_value", failed)
 	}
 	if got := created[2] + updated[2]; got != 2 || failed[2] != 0 {
@@ -80,7 +65,7 @@ func TestRunOffline(t *testing.T) {
 		t.Errorf("last two passes: created %d, updated %d+%d, failed %d; want 0, 1 in all, 0", created[4], updated[3], updated[4], failed[4])
 	}
 	for _, reason := range []string{"no_email", "invalid_email"} {
-		if n := tableRow(t, out, reason); n[0] == 0 || n[0] != n[1] {
+		if n := testutil.TableRow(t, out, reason); n[0] == 0 || n[0] != n[1] {
 			t.Errorf("excluded %s: dry run %d, initial %d; want equal and > 0", reason, n[0], n[1])
 		}
 	}
@@ -90,25 +75,19 @@ func TestRunOffline(t *testing.T) {
 	}
 }
 
+// writtenLine matches a progress line of a pass that writes.
+var writtenLine = regexp.MustCompile(`read, \d+ written`)
+
 // liveEnv points the real-account mode at fakes on loopback.
 type liveEnv struct {
-	*offline.Env
+	*fakes.Env
 	vars map[string]string
 }
 
 func newLiveEnv(t *testing.T, cards int, opts ...hubspottest.Option) *liveEnv {
 	t.Helper()
-	e, err := offline.Start(offline.Options{Cards: cards, Seed: 7, HubSpot: opts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	return &liveEnv{Env: e, vars: map[string]string{
-		"SANSAN_API_KEY":       e.Admin.APIKey,
-		"HUBSPOT_ACCESS_TOKEN": hubspottest.DefaultToken,
-		"SANSAN_BASE_URL":      e.Sansan.URL,
-		"HUBSPOT_BASE_URL":     e.HubSpotURL,
-	}}
+	e := fakes.New(t, fakes.Options{Cards: cards, Seed: 7, HubSpot: opts})
+	return &liveEnv{Env: e, vars: e.Vars()}
 }
 
 func (e *liveEnv) env(k string) string { return e.vars[k] }
@@ -122,22 +101,28 @@ func TestRunLive(t *testing.T) {
 	if code := run(t.Context(), []string{"-store", store}, &out, &errb, e.env); code != exitOK {
 		t.Fatalf("dry run = %d; stderr %s", code, errb.String())
 	}
-	if n := e.HubSpot.NumContacts(); n != 0 {
+	if n := e.HubSpot.Fake.NumContacts(); n != 0 {
 		t.Errorf("dry run left %d contacts in HubSpot, want 0", n)
 	}
-	plan := tableRow(t, out.String(), "created")
+	plan := testutil.TableRow(t, out.String(), "created")
 	if !strings.Contains(out.String(), "DRY RUN") || plan[0] == 0 {
 		t.Errorf("dry run output lacks the plan:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "read, would write") || writtenLine.MatchString(out.String()) {
+		t.Errorf("the dry run's progress line does not say it would write:\n%s", out.String())
 	}
 
 	out.Reset()
 	if code := run(t.Context(), []string{"-apply", "-once", "-store", store}, &out, &errb, e.env); code != exitOK {
 		t.Fatalf("apply = %d; stderr %s", code, errb.String())
 	}
-	if got, want := tableRow(t, out.String(), "created")[0], plan[0]; got != want {
+	if !writtenLine.MatchString(out.String()) || strings.Contains(out.String(), "would write") {
+		t.Errorf("the applied pass's progress line does not say written:\n%s", out.String())
+	}
+	if got, want := testutil.TableRow(t, out.String(), "created")[0], plan[0]; got != want {
 		t.Errorf("applied pass created %d, dry run planned %d", got, want)
 	}
-	if n := e.HubSpot.NumContacts(); n != plan[0] {
+	if n := e.HubSpot.Fake.NumContacts(); n != plan[0] {
 		t.Errorf("HubSpot holds %d contacts, want %d", n, plan[0])
 	}
 
@@ -146,7 +131,7 @@ func TestRunLive(t *testing.T) {
 	if code := run(t.Context(), []string{"-apply", "-once", "-store", store}, &out, &errb, e.env); code != exitOK {
 		t.Fatalf("second apply = %d; stderr %s", code, errb.String())
 	}
-	if c, u := tableRow(t, out.String(), "created")[0], tableRow(t, out.String(), "updated")[0]; c != 0 || u != 0 {
+	if c, u := testutil.TableRow(t, out.String(), "created")[0], testutil.TableRow(t, out.String(), "updated")[0]; c != 0 || u != 0 {
 		t.Errorf("second run created %d, updated %d; want 0, 0 (links kept in %s)", c, u, store)
 	}
 }
@@ -179,7 +164,7 @@ func TestRunLiveContinuous(t *testing.T) {
 	if code := run(ctx, []string{"-apply", "-interval", "1h"}, w, &errb, e.env); code != exitOK {
 		t.Fatalf("run = %d, want 0 after cancellation; stderr %s", code, errb.String())
 	}
-	if !strings.Contains(w.buf.String(), "until interrupted") || e.HubSpot.NumContacts() == 0 {
+	if !strings.Contains(w.buf.String(), "until interrupted") || e.HubSpot.Fake.NumContacts() == 0 {
 		t.Errorf("continuous run did not sync before stopping:\n%s", w.buf.String())
 	}
 }

@@ -6,12 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/cardbridge/sansanhubspot/hubspot"
-	"github.com/cardbridge/sansanhubspot/sansan"
+	"github.com/cardbridge/sansanhubspot/internal/reportview"
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
@@ -55,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		err = runLive(ctx, o, key, token, stdout, env)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "quickstart: %s\n", reason(err))
+		fmt.Fprintf(stderr, "quickstart: %s\n", reportview.Reason(err))
 		return exitFailure
 	}
 	return exitOK
@@ -103,38 +101,4 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-cards must be between 1 and 100000, got %d", o.cards)
 	}
 	return o, nil
-}
-
-// reason turns an error into the one line the program ends with.
-func reason(err error) string {
-	var msg string
-	switch {
-	case errors.Is(err, sansan.ErrInvalidAPIKey):
-		msg = "SANSAN_API_KEY is not a valid Sansan API key (copy it again from Sansan's admin screen)"
-	case errors.Is(err, sansan.ErrUnauthorized):
-		msg = "Sansan rejected the API key in SANSAN_API_KEY (401): check that it is current and not revoked"
-	case errors.Is(err, hubspot.ErrUnauthorized):
-		msg = "HubSpot rejected the access token in HUBSPOT_ACCESS_TOKEN (401): check the private app's token"
-	case errors.Is(err, hubspot.ErrForbidden):
-		msg = "HubSpot refused access (403): the private app needs the crm.objects.contacts and crm.schemas.contacts scopes: " + err.Error()
-	case errors.Is(err, hubspot.ErrDailyLimit):
-		msg = "HubSpot's daily API limit is used up; syncing can resume after midnight in the account's time zone"
-	case errors.Is(err, syncer.ErrConfig):
-		msg = "misconfiguration: " + err.Error()
-	case errors.Is(err, context.Canceled):
-		msg = "interrupted"
-	default:
-		msg = err.Error()
-	}
-	return strings.Join(strings.Fields(msg), " ")
-}
-
-// isTerminal reports whether w is a terminal, for the progress bar.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

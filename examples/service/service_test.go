@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,13 +17,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/cardbridge/sansanhubspot/examples/internal/offline"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
-	"github.com/cardbridge/sansanhubspot/syncer"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
+	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
 	"github.com/cardbridge/sansanhubspot/syncer/filestore"
 )
-
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func envFunc(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -42,20 +40,26 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		args    []string
 		env     map[string]string
-		want    string // fields compared, as "addr store direction interval dry tags level"
+		want    string // fields compared, as "addr store direction interval dry tags level demo"
 		wantErr string
 	}{
-		{name: "defaults", env: secrets, want: ":8080 sansanhubspot-store sansan_to_hubspot 1m0s false [] INFO"},
+		{name: "defaults", env: secrets, want: "127.0.0.1:8080 sansanhubspot-store sansan_to_hubspot 1m0s false [] INFO false"},
 		{name: "env", env: with("SYNC_ADDR", "127.0.0.1:9", "SYNC_STORE_DIR", "/var/lib/s", "SYNC_DIRECTION", "two-way",
 			"SYNC_INTERVAL", "30s", "SYNC_DRY_RUN", "true", "SANSAN_TAG_IDS", "A, B", "LOG_LEVEL", "debug"),
-			want: "127.0.0.1:9 /var/lib/s two_way 30s true [A B] DEBUG"},
-		{name: "flags override env", args: []string{"-addr", ":1", "-direction", "hubspot-to-sansan", "-interval", "2m"},
-			env: with("SYNC_ADDR", ":9", "SYNC_DIRECTION", "two-way"), want: ":1 sansanhubspot-store hubspot_to_sansan 2m0s false [] INFO"},
-		{name: "no secrets", env: map[string]string{}, wantErr: "SANSAN_API_KEY is not set; HUBSPOT_ACCESS_TOKEN is not set"},
-		{name: "bad interval", env: with("SYNC_INTERVAL", "-1s"), wantErr: "not a positive duration"},
+			want: "127.0.0.1:9 /var/lib/s two_way 30s true [A B] DEBUG false"},
+		{name: "flags override env", args: []string{"-addr", ":1", "-direction", "hubspot-to-sansan", "-interval", "2m", "-dry-run=false"},
+			env: with("SYNC_ADDR", ":9", "SYNC_DIRECTION", "two-way", "SYNC_DRY_RUN", "1"), want: ":1 sansanhubspot-store hubspot_to_sansan 2m0s false [] INFO false"},
+		{name: "dry-run is a boolean flag", args: []string{"-dry-run", "-interval", "5m"}, env: secrets,
+			want: "127.0.0.1:8080 sansanhubspot-store sansan_to_hubspot 5m0s true [] INFO false"},
+		{name: "demo needs no secrets", args: []string{"-demo"}, env: map[string]string{},
+			want: "127.0.0.1:8080 sansanhubspot-store sansan_to_hubspot 1m0s false [] INFO true"},
+		{name: "no secrets", env: map[string]string{}, wantErr: "SANSAN_API_KEY is not set (or use -demo to run offline); HUBSPOT_ACCESS_TOKEN is not set"},
+		{name: "bad interval", env: with("SYNC_INTERVAL", "soon"), wantErr: `SYNC_INTERVAL="soon" is not a duration`},
+		{name: "negative interval", args: []string{"-interval", "-1s"}, env: secrets, wantErr: "not a positive duration"},
 		{name: "bad direction", args: []string{"-direction", "up"}, env: secrets, wantErr: `direction "up"`},
-		{name: "bad dry-run", env: with("SYNC_DRY_RUN", "maybe"), wantErr: "not a boolean"},
+		{name: "bad dry-run", env: with("SYNC_DRY_RUN", "maybe"), wantErr: `SYNC_DRY_RUN="maybe" is not a boolean`},
 		{name: "bad level", env: with("LOG_LEVEL", "loud"), wantErr: "log level"},
+		{name: "bad demo size", args: []string{"-demo", "-demo-cards", "0"}, env: secrets, wantErr: "-demo-cards"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +75,7 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := strings.Join([]string{c.addr, c.storeDir, c.direction.String(), c.interval.String(),
-				strconv.FormatBool(c.dryRun), "[" + strings.Join(c.tagIDs, " ") + "]", c.logLevel.String()}, " ")
+				strconv.FormatBool(c.dryRun), "[" + strings.Join(c.tagIDs, " ") + "]", c.logLevel.String(), strconv.FormatBool(c.demo)}, " ")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
@@ -79,326 +83,209 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-// unitService builds a service whose clients point nowhere: its handlers
-// work from the store and the metrics alone.
-func unitService(t *testing.T, store syncer.Store) *service {
-	t.Helper()
-	cfg := config{
-		sansanKey: strings.Repeat("K", 32), hubspotToken: "token", webhookSecret: "s3cret",
-		sansanBaseURL: "http://127.0.0.1:1/v3.2/", hubspotBaseURL: "http://127.0.0.1:1/",
-		direction: syncer.TwoWay, interval: time.Minute,
-	}
-	s, err := newService(t.Context(), cfg, store, discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func seededStore(t *testing.T) *syncer.MemoryStore {
-	t.Helper()
-	st := syncer.NewMemoryStore()
-	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	links := []*syncer.Link{
-		{PersonID: "P1", CardID: "C1", ContactID: "101", State: syncer.StateInSync, UpdatedAt: now},
-		{PersonID: "P2", CardID: "C2", ContactID: "102", State: syncer.StateInSync, UpdatedAt: now},
-		{PersonID: "P3", CardID: "C3", State: syncer.StateExcluded, Reason: string(syncer.ReasonNoEmail), UpdatedAt: now},
-		{PersonID: "P4", CardID: "C4", State: syncer.StateFailing, Reason: string(syncer.CategoryInvalidValue),
-			Message: `INVALID_OPTION: "<script>alert(1)</script>" is not an option`, Attempts: 3,
-			NextRetry: now.Add(time.Hour), UpdatedAt: now},
-	}
-	if err := st.PutLinks(t.Context(), links); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	return rec
-}
-
-func TestHealthPage(t *testing.T) {
-	t.Parallel()
-	st := seededStore(t)
-	s := unitService(t, st)
-	// The failing link is known from the start; the others once read.
-	if _, err := s.store.LinksByPerson(t.Context(), []string{"P1", "P2", "P3"}); err != nil {
-		t.Fatal(err)
-	}
-	s.metrics.onPass(&syncer.Report{Created: 2, Excluded: 1, Failed: 1, Duration: 1500 * time.Millisecond,
-		APICalls: map[string]int64{"sansan": 3, "hubspot": 7}}, nil)
-	s.metrics.onPass(nil, context.DeadlineExceeded)
-
-	rec := get(t, s.handler(), "/")
-	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
-		t.Fatalf("GET / = %d %q", rec.Code, rec.Header().Get("Content-Type"))
-	}
-	page := rec.Body.String()
-	for _, want := range []string{
-		`<b id="in-sync">2</b>`, `<b id="excluded">1</b>`, `<b id="failing">1</b>`,
-		"<td>no_email</td><td class=\"n\">1</td>",
-		"<td>P4</td><td>C4</td><td></td><td>invalid_value</td>",
-		"&lt;script&gt;alert(1)&lt;/script&gt;",
-		"Last error", "context deadline exceeded",
-		"1 succeeded, 1 failed",
-		`<td class="n">3</td><td class="n">7</td>`,
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("health page lacks %q", want)
-		}
-	}
-	if strings.Contains(page, "<script>") {
-		t.Error("health page contains an unescaped failure message")
-	}
-}
-
-func TestMetricsAndHealthz(t *testing.T) {
-	t.Parallel()
-	s := unitService(t, seededStore(t))
-	s.metrics.onPass(&syncer.Report{Created: 5, Updated: 2, Excluded: 3, Failed: 1,
-		ExcludedByReason: map[syncer.ExclusionReason]int{syncer.ReasonNoEmail: 2, syncer.ReasonDuplicateEmail: 1},
-		FailedByCategory: map[syncer.FailureCategory]int{syncer.CategoryConflict: 1},
-		APICalls:         map[string]int64{"sansan": 4, "hubspot": 9}}, nil)
-	s.metrics.onPass(&syncer.Report{Created: 1, APICalls: map[string]int64{"hubspot": 1}}, io.ErrUnexpectedEOF)
-
-	rec := get(t, s.handler(), "/metrics")
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
-		t.Errorf("Content-Type = %q", ct)
-	}
-	body := rec.Body.String()
-	for _, want := range []string{
-		`sansanhubspot_passes_total{result="success"} 1`,
-		`sansanhubspot_passes_total{result="error"} 1`,
-		`sansanhubspot_records_total{outcome="created"} 6`,
-		`sansanhubspot_records_total{outcome="updated"} 2`,
-		`sansanhubspot_excluded_records_total{reason="no_email"} 2`,
-		`sansanhubspot_excluded_records_total{reason="filtered"} 0`,
-		`sansanhubspot_failed_records_total{category="conflict"} 1`,
-		`sansanhubspot_api_calls_total{service="hubspot"} 10`,
-		`sansanhubspot_links{state="failing"} 1`,
-		`sansanhubspot_links{state="unseen"} 3`,
-		`sansanhubspot_last_error_info{error="unexpected EOF"} 1`,
-		"# TYPE sansanhubspot_records_total counter",
-		"sansanhubspot_last_pass_timestamp_seconds " + strconv.FormatInt(s.metrics.snapshot().LastPassAt.Unix(), 10),
-	} {
-		if !strings.Contains(body, want+"\n") {
-			t.Errorf("/metrics lacks %q", want)
-		}
-	}
-
-	rec = get(t, s.handler(), "/healthz")
-	var h healthz
-	if err := json.NewDecoder(rec.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Code != http.StatusOK || h.Status != "ok" || h.Passes != 2 || h.LastError != "unexpected EOF" || h.Failing != 1 {
-		t.Errorf("/healthz = %d %+v", rec.Code, h)
-	}
-	s.stopping.Store(true)
-	if rec := get(t, s.handler(), "/healthz"); rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("/healthz while stopping = %d, want 503", rec.Code)
-	}
-}
-
-func TestEscapeLabel(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{`a"b`: `a\"b`, `c:\x`: `c:\\x`, "l1\nl2": `l1\nl2`, "ok": "ok"} {
-		if got := escapeLabel(in); got != want {
-			t.Errorf("escapeLabel(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestWebhookRejectsBadSignature(t *testing.T) {
-	t.Parallel()
-	s := unitService(t, syncer.NewMemoryStore())
-	srv := httptest.NewServer(s.handler())
-	defer srv.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/webhooks/hubspot", strings.NewReader(`[]`))
-	req.Header.Set("X-HubSpot-Signature-v3", "bm9wZQ==")
-	req.Header.Set("X-HubSpot-Request-Timestamp", strconv.FormatInt(time.Now().UnixMilli(), 10))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("forged delivery = %d, want 401", resp.StatusCode)
-	}
-	// Without a client secret the endpoint does not exist.
-	s.cfg.webhookSecret = ""
-	rec := httptest.NewRecorder()
-	s.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhooks/hubspot", strings.NewReader(`[]`)))
-	if rec.Code != http.StatusNotFound && rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("webhook without secret = %d, want 404 or 405", rec.Code)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a generous bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
-func TestServiceEndToEnd(t *testing.T) {
-	t.Parallel()
-	env, err := offline.Start(offline.Options{Cards: 60, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
-	st, err := filestore.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	const secret = "app-client-secret"
-	cfg := config{
-		sansanKey: env.Admin.APIKey, hubspotToken: hubspottest.DefaultToken, webhookSecret: secret,
-		sansanBaseURL: env.Sansan.URL, hubspotBaseURL: env.HubSpotURL, webhookURL: base + "/webhooks/hubspot",
-		direction: syncer.TwoWay, interval: time.Hour, // only webhooks trigger passes after the first
-		storeDir: "test",
-	}
-	s, err := newService(t.Context(), cfg, st, discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.serve(ctx, ln) }()
-
-	healthz := func() healthz {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h healthz
-		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
-	waitFor(t, "the initial pass", func() bool { return healthz().Passes >= 1 })
-	h := healthz()
-	if h.LastError != "" || h.InSync == 0 || h.InSync != env.HubSpot.NumContacts() {
-		t.Fatalf("after the initial pass: %+v, HubSpot holds %d contacts", h, env.HubSpot.NumContacts())
-	}
-
-	// A contact created in HubSpot, announced by a signed webhook, reaches
-	// Sansan without waiting for the hour-long interval.
-	c, err := env.HubSpot.CreateContact(map[string]string{"email": "kenji.mori@minato-denki.co.jp", "lastname": "森", "firstname": "健二", "company": "港電機株式会社"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := strconv.ParseInt(c.ID, 10, 64)
-	em := hubspottest.NewWebhookEmitter(base+"/webhooks/hubspot", secret, 42)
-	if err := em.Send(t.Context(), []hubspottest.WebhookEvent{em.ContactCreation(id)}); err != nil {
-		t.Fatalf("webhook delivery: %v", err)
-	}
-	waitFor(t, "the webhook-triggered pass to register the card", func() bool {
-		for _, card := range env.Sansan.Fake.Cards() {
-			if card.Email != nil && *card.Email == "kenji.mori@minato-denki.co.jp" {
-				return true
-			}
-		}
-		return false
-	})
-
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var metrics bytes.Buffer
-	metrics.ReadFrom(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(metrics.String(), "sansanhubspot_webhook_events_total 1\n") {
-		t.Errorf("/metrics does not count the webhook event:\n%s", metrics.String())
-	}
-
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("serve after cancel = %v, want nil", err)
-	}
-	if !s.stopping.Load() {
-		t.Error("service not marked stopping after shutdown")
-	}
-}
-
-// lockedBuffer is a concurrency-safe log sink that cancels once a line
-// contains marker.
-type lockedBuffer struct {
+// logSink is a concurrency-safe log sink; it calls onLine with every line.
+type logSink struct {
 	mu     sync.Mutex
 	buf    bytes.Buffer
-	marker string
-	cancel context.CancelFunc
+	onLine func(line logLine)
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// logLine is the part of a JSON log line the tests read.
+type logLine struct {
+	Level, Msg, Addr, Error string
+}
+
+func (b *logSink) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.marker != "" && bytes.Contains(p, []byte(b.marker)) {
-		b.cancel()
+	if b.onLine != nil {
+		for l := range bytes.Lines(p) {
+			var ln logLine
+			if json.Unmarshal(l, &ln) == nil {
+				b.onLine(ln)
+			}
+		}
 	}
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// lines returns the log lines so far, failing on one that is not JSON.
+func (b *logSink) lines(t *testing.T) []logLine {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []logLine
+	for l := range strings.Lines(b.buf.String()) {
+		var ln logLine
+		if err := json.Unmarshal([]byte(l), &ln); err != nil {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+		out = append(out, ln)
+	}
+	return out
+}
+
+func (b *logSink) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-func TestRun(t *testing.T) {
-	t.Parallel()
-	env, err := offline.Start(offline.Options{Cards: 30, Seed: 9})
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer env.Close()
-	vars := map[string]string{
-		"SANSAN_API_KEY": env.Admin.APIKey, "HUBSPOT_ACCESS_TOKEN": hubspottest.DefaultToken,
-		"SANSAN_BASE_URL": env.Sansan.URL, "HUBSPOT_BASE_URL": env.HubSpotURL,
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return resp.StatusCode, string(b)
+}
+
+// TestDemo runs the service with -demo and checks it over HTTP.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr := make(chan string, 1)
+	logs := &logSink{onLine: func(l logLine) {
+		if l.Msg == "service started" {
+			addr <- l.Addr
+		}
+	}}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-demo", "-demo-cards", "120", "-addr", "127.0.0.1:0"}, logs, io.Discard, envFunc(nil))
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case code := <-done:
+		t.Fatalf("run = %d before serving; logs:\n%s", code, logs)
+	}
+
+	type hz struct {
+		Passes   map[string]int `json:"passes"`
+		LastPass struct {
+			Records map[string]int `json:"records"`
+		} `json:"last_pass"`
+	}
+	var h hz
+	testutil.WaitFor(t, "the demo's initial pass", func() bool {
+		_, body := httpGet(t, base+"/healthz")
+		if err := json.Unmarshal([]byte(body), &h); err != nil {
+			t.Fatalf("/healthz: %v: %s", err, body)
+		}
+		return h.Passes["success"] >= 1
+	})
+	if h.LastPass.Records["created"] == 0 || h.LastPass.Records["excluded"] == 0 {
+		t.Errorf("the demo's initial pass: %+v, want contacts created and cards excluded", h.LastPass.Records)
+	}
+	code, page := httpGet(t, base+"/")
+	if code != http.StatusOK || !strings.Contains(page, "Sansan ↔ HubSpot sync health") ||
+		!strings.Contains(page, fmt.Sprintf(`<b id="last-created">%d</b>`, h.LastPass.Records["created"])) {
+		t.Errorf("GET / = %d:\n%s", code, page)
+	}
+
+	// A delivery signed with the demo's secret is accepted and counted.
+	em := hubspottest.NewWebhookEmitter(base+"/webhooks/hubspot", demoWebhookSecret, 1)
+	if err := em.Send(t.Context(), []hubspottest.WebhookEvent{em.ContactCreation(1)}); err != nil {
+		t.Errorf("signed webhook: %v", err)
+	}
+	forged := hubspottest.NewWebhookEmitter(base+"/webhooks/hubspot", "another-secret", 1)
+	if err := forged.Send(t.Context(), []hubspottest.WebhookEvent{forged.ContactCreation(1)}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("forged webhook: %v, want a 401", err)
+	}
+	_, metrics := httpGet(t, base+"/metrics")
+	for _, want := range []string{"sansanhubspot_webhook_events_total 1\n", `sansanhubspot_webhook_requests_total{code="401"} 1` + "\n",
+		`sansanhubspot_webhook_requests_total{code="204"} 1` + "\n", `sansanhubspot_last_pass_records{outcome="created"} `} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("run = %d after cancel, want 0", code)
+	}
+	for _, l := range logs.lines(t) {
+		if l.Level == "ERROR" {
+			t.Errorf("error logged: %+v", l)
+		}
+	}
+}
+
+// TestCleanStop stops the service in the middle of a slow pass, as SIGTERM
+// does: it exits 0 and nothing is logged as an error.
+func TestCleanStop(t *testing.T) {
+	t.Parallel()
+	env := fakes.New(t, fakes.Options{Cards: 40, Seed: 3, Sansan: []sansantest.Option{sansantest.WithLatency(50 * time.Millisecond)}})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// Stop once the pass is under way: after the service started, at the
+	// first request the slow Sansan fake answers.
+	logs := &logSink{onLine: func(l logLine) {
+		if l.Msg == "service started" {
+			go func() {
+				for env.Sansan.Fake.TotalRequests() == 0 {
+					time.Sleep(5 * time.Millisecond)
+				}
+				cancel()
+			}()
+		}
+	}}
+	args := []string{"-addr", "127.0.0.1:0", "-store", filepath.Join(t.TempDir(), "store")}
+	if code := run(ctx, args, logs, io.Discard, envFunc(env.Vars())); code != exitOK {
+		t.Fatalf("run = %d, want 0; logs:\n%s", code, logs)
+	}
+	var stopped bool
+	for _, l := range logs.lines(t) {
+		if l.Level == "ERROR" {
+			t.Errorf("a clean stop logged an error: %+v", l)
+		}
+		if l.Msg == "sync pass failed" && l.Level == "INFO" && strings.Contains(l.Error, "context canceled") {
+			stopped = true
+		}
+	}
+	if !stopped {
+		t.Errorf("the interrupted pass is not logged at INFO; logs:\n%s", logs)
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	env := fakes.New(t, fakes.Options{Cards: 30, Seed: 9})
 	dir := filepath.Join(t.TempDir(), "store")
 	args := []string{"-addr", "127.0.0.1:0", "-store", dir}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	logs := &lockedBuffer{marker: "sync pass done", cancel: cancel}
-	if code := run(ctx, args, logs, io.Discard, envFunc(vars)); code != exitOK {
-		t.Fatalf("run = %d, want 0 after SIGTERM-like cancel; logs:\n%s", code, logs.String())
+	logs := &logSink{onLine: func(l logLine) {
+		if l.Msg == "sync pass done" {
+			cancel()
+		}
+	}}
+	if code := run(ctx, args, logs, io.Discard, envFunc(env.Vars())); code != exitOK {
+		t.Fatalf("run = %d, want 0 after SIGTERM-like cancel; logs:\n%s", code, logs)
 	}
 	msgs := map[string]bool{}
-	for line := range strings.Lines(logs.String()) {
-		var rec struct {
-			Msg string `json:"msg"`
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		msgs[rec.Msg] = true
+	for _, l := range logs.lines(t) {
+		msgs[l.Msg] = true
 	}
 	for _, want := range []string{"service started", "sync pass done", "shutting down", "service stopped"} {
 		if !msgs[want] {
 			t.Errorf("logs lack %q", want)
 		}
 	}
-	if env.HubSpot.NumContacts() == 0 {
+	if env.HubSpot.Fake.NumContacts() == 0 {
 		t.Error("the service synced nothing")
+	}
+	if !strings.Contains(logs.String(), `"duration":"`) || regexp.MustCompile(`"duration":\d`).MatchString(logs.String()) {
+		t.Errorf("durations are not logged for people:\n%s", logs)
 	}
 
 	t.Run("store locked", func(t *testing.T) {
@@ -408,15 +295,12 @@ func TestRun(t *testing.T) {
 		}
 		defer st.Close()
 		var out bytes.Buffer
-		if code := run(t.Context(), args, &out, io.Discard, envFunc(vars)); code != exitFailure || !strings.Contains(out.String(), "cannot open store") {
+		if code := run(t.Context(), args, &out, io.Discard, envFunc(env.Vars())); code != exitFailure || !strings.Contains(out.String(), "cannot open store") {
 			t.Errorf("run on a locked store = %d, logs %q; want 1 and the reason", code, out.String())
 		}
 	})
 	t.Run("rejected token", func(t *testing.T) {
-		bad := map[string]string{}
-		for k, v := range vars {
-			bad[k] = v
-		}
+		bad := env.Vars()
 		bad["HUBSPOT_ACCESS_TOKEN"] = "wrong-token"
 		var out bytes.Buffer
 		code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-store", filepath.Join(t.TempDir(), "s")}, &out, io.Discard, envFunc(bad))
