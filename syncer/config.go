@@ -180,6 +180,10 @@ type Config struct {
 	// DryRun computes every pass's plan without writing to either service or
 	// to the Store.
 	DryRun bool
+	// OnPlanned, when set, is called in a dry run for every contact write
+	// the pass would make, with what it would send: the plan record by
+	// record. Calls come one at a time, from the pass's goroutines.
+	OnPlanned func(PlannedWrite)
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 	// Progress, when set, is called as records are read and written.

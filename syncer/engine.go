@@ -155,7 +155,12 @@ func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) e
 	}
 	e.saveReport(ctx, p.rep)
 	if err != nil {
-		e.log.ErrorContext(ctx, "sync pass failed", "error", err, "direction", e.cfg.Direction.String())
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) && !errors.Is(err, ErrFenced) {
+			// A clean stop (SIGTERM, a cancelled Run): nothing failed.
+			e.log.InfoContext(ctx, "sync pass stopped", "reason", err.Error(), "direction", e.cfg.Direction.String())
+		} else {
+			e.log.ErrorContext(ctx, "sync pass failed", "error", err, "direction", e.cfg.Direction.String())
+		}
 		return p.rep, err
 	}
 	e.log.InfoContext(ctx, "sync pass done", "direction", e.cfg.Direction.String(),

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -488,5 +490,93 @@ func TestCreatedThenTakenOverCountsCreated(t *testing.T) {
 	}
 	if rep.Updated != 0 || rep.Created != 121 || rep.ExcludedByReason[syncer.ReasonDuplicateEmail] != 1 {
 		t.Errorf("report: %s; want 121 created, 0 updated, 1 duplicate", rep)
+	}
+}
+
+func TestOnPlanned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 60, 17)
+	var mu sync.Mutex
+	var planned []syncer.PlannedWrite
+	dry := e.engine(func(c *syncer.Config) {
+		c.DryRun = true
+		c.OnPlanned = func(w syncer.PlannedWrite) {
+			mu.Lock()
+			planned = append(planned, w)
+			mu.Unlock()
+		}
+	})
+	rep := e.syncOnce(dry)
+	if len(planned) != rep.Created+rep.Updated || rep.Created == 0 {
+		t.Fatalf("%d planned writes, report says created %d, updated %d", len(planned), rep.Created, rep.Updated)
+	}
+	for _, w := range planned {
+		if w.Action != syncer.PlanCreate || w.ContactID != "" || w.Account != "tokyo" || w.PersonID == "" ||
+			w.Email == "" || w.Properties["email"] == "" {
+			t.Fatalf("planned write %+v", w)
+		}
+	}
+	live := e.engine(nil)
+	e.syncOnce(live)
+	planned = nil
+	synced, err := live.Links(t.Context(), syncer.LinkQuery{States: []syncer.LinkState{syncer.StateInSync}, Limit: 1})
+	if err != nil || len(synced) != 1 {
+		t.Fatalf("Links: %v, %v", synced, err)
+	}
+	if _, err := e.ss.Fake.UpdateCard(synced[0].CardID, func(c *sansantest.Card) { c.Title = sansantest.Ptr("planned title") }); err != nil {
+		t.Fatal(err)
+	}
+	e.syncOnce(dry)
+	if len(planned) != 1 || planned[0].Action != syncer.PlanUpdate || planned[0].ContactID == "" ||
+		!cmp.Equal(planned[0].Properties, hubspot.PropertyValues{"jobtitle": "planned title"}) {
+		t.Errorf("planned after one title change: %+v", planned)
+	}
+}
+
+// levelRecorder keeps the levels and messages of the records it handles.
+type levelRecorder struct {
+	mu   *sync.Mutex
+	recs *[]string
+}
+
+func (h levelRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h levelRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	*h.recs = append(*h.recs, r.Level.String()+" "+r.Message)
+	return nil
+}
+func (h levelRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h levelRecorder) WithGroup(string) slog.Handler      { return h }
+
+func TestCancelledPassLogsNoError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 400, 18)
+	var mu sync.Mutex
+	var recs []string
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	eng := e.engine(func(c *syncer.Config) {
+		c.PageSize = 50
+		c.ReadConcurrency = 1
+		c.Logger = slog.New(levelRecorder{&mu, &recs})
+		c.Progress = func(p syncer.Progress) {
+			if p.Read >= 100 {
+				cancel()
+			}
+		}
+	})
+	if _, err := eng.SyncOnce(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("SyncOnce: err = %v, want context.Canceled", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range recs {
+		if strings.HasPrefix(r, "ERROR") {
+			t.Errorf("a cancelled pass logged %q", r)
+		}
+	}
+	if !slices.Contains(recs, "INFO sync pass stopped") {
+		t.Errorf("records %q lack the INFO stop", recs)
 	}
 }

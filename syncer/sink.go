@@ -105,7 +105,7 @@ func (s liveSink) ensureProperty(ctx context.Context, req *hubspot.PropertyCreat
 // would be created, which updated and which already hold the values.
 type drySink struct {
 	e  *Engine
-	mu sync.Mutex // guards created: batches may be in flight together
+	mu sync.Mutex // guards created and OnPlanned: batches may be in flight together
 	// created holds the emails a dry run counted as created, so a later
 	// record for the same email counts as the update the real pass makes.
 	created map[string]bool
@@ -153,7 +153,47 @@ func (s *drySink) writeContacts(ctx context.Context, op writeOp, batch []*record
 			s.mu.Unlock()
 		}
 	}
+	if f := s.e.cfg.OnPlanned; f != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, r := range batch {
+			if out[i].unchanged {
+				continue
+			}
+			w := PlannedWrite{Account: r.link.Account, PersonID: r.card.PersonID, CardID: r.card.ID,
+				ContactID: out[i].contactID, Email: r.email, Action: PlanUpdate, Properties: maps.Clone(r.send)}
+			if out[i].created {
+				w.Action, w.ContactID = PlanCreate, ""
+			}
+			f(w)
+		}
+	}
 	return out, nil
+}
+
+// PlanAction is what a dry run would do to a contact.
+type PlanAction string
+
+// Plan actions.
+const (
+	PlanCreate PlanAction = "create" // a new contact
+	PlanUpdate PlanAction = "update" // an existing contact
+)
+
+// PlannedWrite is one contact write a dry run would make (see
+// Config.OnPlanned).
+type PlannedWrite struct {
+	Account  string
+	PersonID string
+	CardID   string
+	// ContactID is the contact written; "" for one to be created.
+	ContactID string
+	// Email is the contact's normalized email ("" for a contact matched
+	// by person id only).
+	Email  string
+	Action PlanAction
+	// Properties are the values that would be sent; "" clears a property.
+	Properties hubspot.PropertyValues
 }
 
 func (s *drySink) registerCard(context.Context, *Account, *sansan.RegisterBizCardRequest) (*sansan.BizCard, bool, error) {

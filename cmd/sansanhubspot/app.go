@@ -117,6 +117,8 @@ type openOptions struct {
 	progress bool
 	// onPass is the engine's OnPass.
 	onPass func(*syncer.Report, error)
+	// onPlanned is the engine's OnPlanned (dry runs).
+	onPlanned func(syncer.PlannedWrite)
 	// logLevel is the default level when none is configured.
 	logLevel slog.Level
 }
@@ -149,6 +151,7 @@ func (a *app) open(opts openOptions) error {
 		DryRun:    dry,
 		Logger:    a.log,
 		OnPass:    opts.onPass,
+		OnPlanned: opts.onPlanned,
 	}
 	if opts.progress {
 		a.bar = progress.New(a.stderr, dry)

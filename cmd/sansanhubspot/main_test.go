@@ -210,6 +210,10 @@ func TestOperatorCycle(t *testing.T) {
 	plan := runCmd(ctx, vars, "plan", "--store", store)
 	plan.check(t, exitOK, "plan (dry run)", "Nothing was written", "does not exist and a dry run does not create it", "stderr:would write")
 	planned := testutil.TableRow(t, plan.stdout, "created")[0]
+	if !strings.Contains(plan.stdout, fmt.Sprintf("%d contact writes planned:", planned)) ||
+		!regexp.MustCompile(`(?m)^  create\s+sansan\s+\(new\)\s+\S+@\S+\s+\S+\s+\S*email\S*`).MatchString(plan.stdout) {
+		t.Errorf("plan lacks the table of its %d writes:\n%s", planned, plan.stdout)
+	}
 	if n := env.HubSpot.Fake.NumContacts(); n != 0 || planned == 0 {
 		t.Fatalf("plan: %d contacts in HubSpot after it, %d planned", n, planned)
 	}

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/internal/humantime"
@@ -41,22 +45,73 @@ func setupSync(fs *flag.FlagSet) runner {
 	}
 }
 
-func setupPlan(*flag.FlagSet) runner {
+func setupPlan(fs *flag.FlagSet) runner {
+	records := fs.Bool("records", true, "list every contact write the pass would make, after the summary")
 	return func(ctx context.Context, a *app, args []string) int {
 		if code, ok := a.noArgs(args); !ok {
 			return code
 		}
 		dry := true
-		if err := a.open(openOptions{progress: true, dryRun: &dry, logLevel: quiet}); err != nil {
+		var mu sync.Mutex
+		var planned []syncer.PlannedWrite
+		opts := openOptions{progress: true, dryRun: &dry, logLevel: quiet}
+		if *records {
+			opts.onPlanned = func(w syncer.PlannedWrite) {
+				mu.Lock()
+				planned = append(planned, w)
+				mu.Unlock()
+			}
+		}
+		if err := a.open(opts); err != nil {
 			return a.fail(err)
 		}
 		a.header()
 		code := a.onePass(a.eng.SyncOnce(ctx))
+		if *records && len(planned) > 0 {
+			printPlanned(a.stdout, planned)
+		}
 		if code == exitOK || code == exitRecordsFailed {
 			fmt.Fprintln(a.stdout, "Nothing was written. Run sansanhubspot sync to apply the plan.")
 		}
 		return code
 	}
+}
+
+// printPlanned lists a dry run's contact writes, one per line, sorted by
+// account, action and email: the properties each would set, and those it
+// would clear.
+func printPlanned(w io.Writer, planned []syncer.PlannedWrite) {
+	slices.SortFunc(planned, func(x, y syncer.PlannedWrite) int {
+		return cmp.Or(strings.Compare(x.Account, y.Account), strings.Compare(string(x.Action), string(y.Action)),
+			strings.Compare(x.Email, y.Email), strings.Compare(x.PersonID, y.PersonID))
+	})
+	fmt.Fprintf(w, "\n%d contact writes planned:\n", len(planned))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ACTION\tACCOUNT\tCONTACT\tEMAIL\tPERSON\tSETS\tCLEARS")
+	for _, p := range planned {
+		var sets, clears []string
+		for _, k := range slices.Sorted(maps.Keys(p.Properties)) {
+			if p.Properties[k] == "" {
+				clears = append(clears, k)
+			} else {
+				sets = append(sets, k)
+			}
+		}
+		contact := p.ContactID
+		if contact == "" {
+			contact = "(new)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Action, p.Account, contact, orDash(p.Email), p.PersonID,
+			orDash(strings.Join(sets, ",")), orDash(strings.Join(clears, ",")))
+	}
+	tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // header says what a pass runs against.
