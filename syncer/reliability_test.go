@@ -162,22 +162,9 @@ func runCrashCase(t *testing.T, tc crashCase) {
 						}
 					}
 				}
-				perEmail := map[string]int{}
-				for _, c := range e.ss.Fake.Cards() {
-					if em := deref(c.Email); strings.HasPrefix(em, "hubonly") {
-						perEmail[em]++
-					}
-				}
-				if len(perEmail) != tc.hubOnly {
-					t.Errorf("%d HubSpot contacts registered in Sansan, want %d", len(perEmail), tc.hubOnly)
-					lost.Add(int64(tc.hubOnly - len(perEmail)))
-				}
-				for em, n := range perEmail {
-					if n > 1 {
-						regTwice.Add(int64(n - 1))
-						t.Errorf("%s registered %d times", em, n)
-					}
-				}
+				missing, twice := e.registrations(tc.hubOnly, "hubonly")
+				lost.Add(int64(missing))
+				regTwice.Add(int64(twice))
 			}
 			want := e.expected()
 			before := len(want)
