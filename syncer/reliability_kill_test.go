@@ -109,7 +109,7 @@ func TestReliabilityKill(t *testing.T) {
 
 func runKillCase(t *testing.T, tc killCase) {
 	mut := func(c *syncer.Config) { c.Direction = tc.dir }
-	build := func(sw *killSwitch) *relEnv {
+	build := func(t *testing.T, sw *killSwitch) *relEnv {
 		o := relOpts{cards: tc.cards, seed: tc.seed, hsMW: sw.wrap}
 		if tc.sansanToo {
 			o.ssMW = sw.wrap
@@ -123,7 +123,7 @@ func runKillCase(t *testing.T, tc killCase) {
 	// The probe counts the requests of an uninterrupted pass, as the
 	// child's kill switch counts them.
 	probeSW := &killSwitch{}
-	probe := build(probeSW)
+	probe := build(t, probeSW)
 	probe.syncOnce(probe.relEngine(probe.store, mut))
 	total := int(probeSW.n.Load())
 	ks := crashPoints(total, tc.points)
@@ -137,7 +137,7 @@ func runKillCase(t *testing.T, tc killCase) {
 		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
 			t.Parallel()
 			sw := &killSwitch{k: k}
-			e := build(sw)
+			e := build(t, sw)
 			dir := filepath.Join(t.TempDir(), "store")
 			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestReliabilityKillChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), envKillChild+"=1", envKillHub+"="+e.hs.URL, envKillSS+"="+e.ss.URL,
