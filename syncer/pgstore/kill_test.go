@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,7 +97,9 @@ func killEngine(t *testing.T, hubURL, ssURL, apiKey string, store *pgstore.Store
 		t.Fatal(err)
 	}
 	eng, err := syncer.New(syncer.Config{HubSpot: hub, Accounts: []syncer.Account{{Name: "tokyo", Client: ss}},
-		Store: store, Locker: locker, Direction: dir, WriteConcurrency: killInFlight})
+		Store: store, Locker: locker, Direction: dir, WriteConcurrency: killInFlight,
+		// Several pages per pass: the checkpoint moves during the pass.
+		PageSize: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +135,8 @@ func TestKill(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	cases := []pgKillCase{
-		{name: "one-way", cards: 300, points: 4},
-		{name: "two-way", cards: 200, dir: syncer.TwoWay, hubOnly: 40, sansanToo: true, points: 4},
+		{name: "one-way", cards: 600, points: 2},
+		{name: "two-way", cards: 200, dir: syncer.TwoWay, hubOnly: 40, sansanToo: true, points: 2},
 	}
 	if soak() {
 		cases[0].cards = 1500
@@ -158,7 +161,7 @@ func runPGKill(t *testing.T, tc pgKillCase) {
 	if _, err := probeEng.SyncOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	total := int(probeSW.n.Load())
+	total := len(probeSW.requests)
 	if total < 10 {
 		t.Fatalf("only %d requests in the initial sync", total)
 	}
@@ -171,7 +174,7 @@ func runPGKill(t *testing.T, tc pgKillCase) {
 			"lost": lost.Load(), "duplicates": dups.Load(), "wrong_values": wrong.Load(),
 			"cards_registered_twice": regTwice.Load()})
 	})
-	for _, k := range killPoints(total, tc.points) {
+	for _, k := range killPoints(probeSW.requests, tc.points) {
 		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
 			t.Parallel()
 			sw := &pgKillSwitch{k: k}
@@ -248,23 +251,46 @@ func finishPasses(t *testing.T, eng *syncer.Engine, rep *syncer.Report, dir sync
 	}
 }
 
-// killPoints returns the k to try out of total: every one in a soak run,
-// else n spread from the first request to the one before last (the
-// request count of a pass varies by one between runs).
-func killPoints(total, n int) []int64 {
-	var ks []int64
+// killPoints returns the k to try, given the requests of an
+// uninterrupted pass: every one in a soak run; else n spread from the
+// first request to the one before last (the request count of a pass
+// varies by one between runs), and the first, middle and last contact
+// write and card registration, where the store and the services part.
+func killPoints(requests []string, n int) []int64 {
+	total := len(requests)
+	seen := map[int]bool{}
+	add := func(k int) {
+		if k >= 1 && k <= total {
+			seen[k] = true
+		}
+	}
 	if soak() || total <= n {
 		for k := 1; k <= total; k++ {
-			ks = append(ks, int64(k))
+			add(k)
 		}
-		return ks
-	}
-	for i := range n {
-		k := int64(1 + i*(total-2)/(n-1))
-		if len(ks) == 0 || ks[len(ks)-1] != k {
-			ks = append(ks, k)
+	} else {
+		for i := range n {
+			add(1 + i*(total-2)/max(n-1, 1))
+		}
+		for _, write := range []string{"POST /crm/v3/objects/contacts/batch/", "POST /" + sansantest.DefaultVersion + "/bizCards"} {
+			var at []int
+			for i, r := range requests {
+				if strings.HasPrefix(r, write) && !strings.HasSuffix(r, "/read") {
+					at = append(at, i+1)
+				}
+			}
+			if len(at) > 0 {
+				add(at[0])
+				add(at[len(at)/2])
+				add(at[len(at)-1])
+			}
 		}
 	}
+	ks := make([]int64, 0, len(seen))
+	for k := range seen {
+		ks = append(ks, int64(k))
+	}
+	slices.Sort(ks)
 	return ks
 }
 
@@ -275,6 +301,10 @@ func killPoints(total, n int) []int64 {
 type pgKillSwitch struct {
 	k      int64
 	n, pid atomic.Int64
+	// requests lists the requests of a switch that never kills (k = 0),
+	// as "METHOD /path", in the order they reached the fakes.
+	mu       sync.Mutex
+	requests []string
 	// killed is set before the signal is sent: the parent's Wait may
 	// return before Kill does.
 	killed atomic.Bool
@@ -282,6 +312,11 @@ type pgKillSwitch struct {
 
 func (s *pgKillSwitch) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.k == 0 {
+			s.mu.Lock()
+			s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+			s.mu.Unlock()
+		}
 		if s.n.Add(1) != s.k {
 			next.ServeHTTP(w, r)
 			return
