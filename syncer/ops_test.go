@@ -336,7 +336,7 @@ func TestOperatorQueries(t *testing.T) {
 		t.Fatalf("RetryNow(person) = %d, %v; %d due, want 1 and 3 due", n, err, due())
 	}
 	// The next pass retries them: the three contacts are written again.
-	rep = e.syncOnce(eng)
+	e.syncOnce(eng)
 	if left, _ := eng.Links(ctx, syncer.LinkQuery{States: []syncer.LinkState{syncer.StateFailing}}); len(left) != 0 {
 		t.Errorf("%d links still failing after the retry pass", len(left))
 	}

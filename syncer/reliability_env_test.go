@@ -96,6 +96,7 @@ func newRelEnv(t testing.TB, o relOpts) *relEnv {
 	if o.cards > 0 {
 		sf.Seed(sansantest.GenerateOptions{Seed: o.seed, Cards: o.cards, Owners: e.users, Tags: sf.Tags()})
 	}
+	e.seeded = len(sf.Cards())
 	hf := hubspottest.New(o.hsOpts...)
 	t.Cleanup(hf.Close)
 	var hh http.Handler = hf
@@ -516,6 +517,38 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// registrations checks that each of the n HubSpot-only contacts (emails
+// beginning with prefix) was registered in Sansan exactly once and that no
+// other card was registered; it returns the contacts not registered and the
+// extra registrations.
+func (e *env) registrations(n int, prefix string) (missing, extra int) {
+	e.t.Helper()
+	perEmail := map[string]int{}
+	cards := e.ss.Fake.Cards()
+	for _, c := range cards {
+		if em := deref(c.Email); strings.HasPrefix(em, prefix) {
+			perEmail[em]++
+		}
+	}
+	if len(perEmail) != n {
+		e.t.Errorf("%d HubSpot contacts registered in Sansan, want %d", len(perEmail), n)
+		missing = max(n-len(perEmail), 0)
+	}
+	registered := 0
+	for em, k := range perEmail {
+		registered += k
+		if k > 1 {
+			extra += k - 1
+			e.t.Errorf("%s registered %d times", em, k)
+		}
+	}
+	if other := len(cards) - e.seeded - registered; other != 0 {
+		e.t.Errorf("%d cards registered that are not HubSpot-only contacts", other)
+		extra += max(other, 0)
+	}
+	return missing, extra
 }
 
 // lost counts expected emails without a contact.
