@@ -157,7 +157,7 @@ func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) e
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) && !errors.Is(err, ErrFenced) {
 			// A clean stop (SIGTERM, a cancelled Run): nothing failed.
-			e.log.InfoContext(ctx, "sync pass stopped", "reason", err.Error(), "direction", e.cfg.Direction.String())
+			e.log.InfoContext(ctx, "sync pass stopped", "error", err, "direction", e.cfg.Direction.String())
 		} else {
 			e.log.ErrorContext(ctx, "sync pass failed", "error", err, "direction", e.cfg.Direction.String())
 		}

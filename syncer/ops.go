@@ -304,7 +304,11 @@ func (e *Engine) saveReport(ctx context.Context, rep *Report) {
 	}
 	b, err := json.Marshal(savedReport{Report: rep})
 	if err == nil {
-		err = m.PutMeta(ctx, metaLastPass, b)
+		// A pass stopped by its context still leaves its report; the
+		// context's values (a Fence) still apply to the write.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = m.PutMeta(sctx, metaLastPass, b)
 	}
 	if err != nil {
 		e.log.WarnContext(ctx, "could not save the pass report", "error", err)

@@ -247,7 +247,7 @@ func TestCleanStop(t *testing.T) {
 		if l.Level == "ERROR" {
 			t.Errorf("a clean stop logged an error: %+v", l)
 		}
-		if l.Msg == "sync pass failed" && l.Level == "INFO" && strings.Contains(l.Error, "context canceled") {
+		if l.Msg == "sync pass stopped" && l.Level == "INFO" && strings.Contains(l.Error, "context canceled") {
 			stopped = true
 		}
 	}
