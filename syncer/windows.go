@@ -166,6 +166,8 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 				}
 				idx, opts.NextPageToken = 1, sw.first.next
 			}
+			shrunk := false    // the last answer was too large: the same page is asked again, smaller
+			keepSmall := false // restarted after shrinking: pages stay small
 			for {
 				select {
 				case sem <- struct{}{}:
@@ -174,19 +176,44 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 				}
 				cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
 				<-sem
-				if err != nil && idx == 0 && sw.resumed && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired) {
-					// A saved page token the service no longer accepts:
-					// list this sub-window again from its start; links
-					// make the re-read cost reads, not writes.
+				if err != nil && (idx == 0 && sw.resumed || shrunk) && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired) {
+					// A saved page token the service no longer accepts, or
+					// one it took back once its page was served (asked
+					// again in halves): list this sub-window again from
+					// its start; links make the re-read cost reads, not
+					// writes.
 					p.e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
 					opts.NextPageToken = ""
+					// Smaller pages from here on: growing back would meet
+					// the card too large again in a page whose token the
+					// service takes back.
+					keepSmall = keepSmall || shrunk
 					continue
 				}
-				pg := cardPage{cards: cards, err: err}
-				if err == nil {
-					pg.next, pg.more = resp.NextPageToken, resp.HasMore && resp.NextPageToken != ""
+				shrunk = false
+				var pg cardPage
+				var tl *sansan.ResponseTooLargeError
+				switch {
+				case errors.As(err, &tl) && opts.Limit > 1:
+					// A page over the client's size cap: ask for the same
+					// page in halves until the card that is too large
+					// stands alone.
+					opts.Limit /= 2
+					shrunk = true
+					p.e.log.WarnContext(ctx, "listing page over the response size cap; retrying with smaller pages", "account", acct.Name, "limit", opts.Limit)
+					continue
+				case errors.As(err, &tl):
+					pg = oversizedPage(tl, sw)
+				case err != nil:
+					pg.err = err
+				default:
+					pg = cardPage{cards: cards, bad: undecodables(resp), next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
+					// Back to full pages once past the card too large.
+					if !keepSmall {
+						opts.Limit = min(base.Limit, 2*opts.Limit)
+					}
 				}
-				if !send(subPage{cardPage: pg, sub: i, idx: idx}) || err != nil || !pg.more {
+				if !send(subPage{cardPage: pg, sub: i, idx: idx}) || pg.err != nil || !pg.more {
 					return
 				}
 				opts.NextPageToken = pg.next
@@ -199,6 +226,19 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 		close(ch)
 	}()
 	return ch
+}
+
+// oversizedPage is the page of a single card over the client's size cap:
+// the card is quarantined by its id and the listing steps past it with the
+// page's next token. Without an id to quarantine it by, or a next token to
+// go on with, the listing fails, naming the window.
+func oversizedPage(tl *sansan.ResponseTooLargeError, sw *subWindow) cardPage {
+	if tl.Scanned && len(tl.Cards) == 1 && (tl.Cards[0].ID != "" || tl.Cards[0].PersonID != "") {
+		return cardPage{bad: []badCard{oversized(tl.Cards[0], tl.Limit)}, next: tl.NextPageToken, more: tl.HasMore && tl.NextPageToken != ""}
+	}
+	return cardPage{err: fmt.Errorf("window %s to %s: a single card is larger than the Sansan client's response size cap "+
+		"and its id or the next page cannot be read past it, so it cannot be quarantined; fix the card in Sansan or raise sansan.WithMaxResponseSize: %w",
+		sw.From.Format(time.RFC3339), sw.To.Format(time.RFC3339), tl)}
 }
 
 // advanceSubs moves each sub-window's saved position past its pages whose

@@ -26,6 +26,8 @@ var reasonText = map[string]string{
 	string(syncer.CategoryRateLimited):  "retries ran out on rate limits",
 	string(syncer.CategoryMapping):      "the record could not be mapped",
 	string(syncer.CategoryOther):        "another error",
+	string(syncer.CategoryUndecodable):  "Sansan served the card in a form that cannot be read; quarantined until fixed",
+	string(syncer.ReasonReplaced):       "stood in for an unreadable card that now syncs under its person",
 }
 
 // column is one pass in the report table.

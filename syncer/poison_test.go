@@ -1,0 +1,257 @@
+package syncer_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardbridge/sansanhubspot/mapping"
+	"github.com/cardbridge/sansanhubspot/sansan"
+	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
+	"github.com/cardbridge/sansanhubspot/syncer"
+	"golang.org/x/time/rate"
+)
+
+// poisonCard picks a card in the middle of the listing order (update time
+// ascending) that wins an email no other card has, so the contacts without
+// it are exactly the others.
+func poisonCard(t *testing.T, e *env, want map[string]*sansan.BizCard) sansantest.Card {
+	t.Helper()
+	count := map[string]int{}
+	cards := e.ss.Fake.Cards()
+	for _, c := range cards {
+		count[mapping.NormalizeEmail(deref(c.Email)).Normalized]++
+	}
+	slices.SortFunc(cards, func(a, b sansantest.Card) int { return a.UpdatedTime.Compare(b.UpdatedTime) })
+	for _, c := range cards[len(cards)/2:] {
+		em := mapping.NormalizeEmail(deref(c.Email)).Normalized
+		if w, ok := want[em]; ok && w.ID == c.ID && count[em] == 1 {
+			return c
+		}
+	}
+	t.Fatal("no card fit to poison")
+	return sansantest.Card{}
+}
+
+func without(want map[string]*sansan.BizCard, id string) map[string]*sansan.BizCard {
+	out := map[string]*sansan.BizCard{}
+	for em, c := range want {
+		if c.ID != id {
+			out[em] = c
+		}
+	}
+	return out
+}
+
+// TestPoisonCard: a card Sansan serves in a form the client cannot decode
+// (wrong types, nesting deeper than Go's decoder allows, not a card, alone
+// larger than the response size cap) no longer stops its account: the
+// pass completes, the cards listed after it are synced, it is quarantined
+// (a failing link of category undecodable, in Report.Failed,
+// FailedByCategory and Failures), it stays quarantined on retry while still
+// broken, and once fixed in Sansan it syncs.
+func TestPoisonCard(t *testing.T) {
+	t.Parallel()
+	const sizeCap = 32 << 10
+	tests := []struct {
+		name string
+		// poison breaks the card on the fake.
+		poison func(f *sansantest.Fake, c sansantest.Card) error
+		// key is the link the card is quarantined under ("" for none).
+		key func(c sansantest.Card) string
+		// cardID is the card id the failure names.
+		cardID func(c sansantest.Card) string
+		// relist: the fix must change the card for it to come back (no id
+		// to retry it by).
+		relist bool
+	}{
+		{name: "object as memo",
+			poison: func(f *sansantest.Fake, c sansantest.Card) error {
+				return f.SetRawField(c.ID, "memo", `{"note":{"nested":[1,{"deeper":"x"}]}}`)
+			}},
+		{name: "number as name",
+			poison: func(f *sansantest.Fake, c sansantest.Card) error { return f.SetRawField(c.ID, "lastName", "42") }},
+		{name: "nested deeper than the decoder allows",
+			poison: func(f *sansantest.Fake, c sansantest.Card) error {
+				return f.SetRawField(c.ID, "memo", strings.Repeat(`{"a":`, 12000)+"1"+strings.Repeat("}", 12000))
+			}},
+		{name: "personId unreadable",
+			poison: func(f *sansantest.Fake, c sansantest.Card) error { return f.SetRawField(c.ID, "personId", "42") },
+			key:    func(c sansantest.Card) string { return syncer.UndecodableKey(c.ID) }},
+		{name: "no readable id",
+			poison: func(f *sansantest.Fake, c sansantest.Card) error { return f.SetRawCard(c.ID, `"not a card"`) },
+			key:    func(sansantest.Card) string { return "" }, cardID: func(sansantest.Card) string { return "" }, relist: true},
+		{name: "alone over the response size cap",
+			poison: func(f *sansantest.Fake, c sansantest.Card) error {
+				return f.SetRawField(c.ID, "memo", `"`+strings.Repeat("長い", sizeCap/3)+`"`)
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, 60, 19)
+			want := e.expected()
+			bad := poisonCard(t, e, want)
+			if err := tt.poison(e.ss.Fake, bad); err != nil {
+				t.Fatal(err)
+			}
+			key, cardID := bad.PersonID, bad.ID
+			if tt.key != nil {
+				key = tt.key(bad)
+			}
+			if tt.cardID != nil {
+				cardID = tt.cardID(bad)
+			}
+			clock := newTestClock()
+			client, err := sansan.NewClient(e.admin().APIKey, sansan.WithBaseURL(e.ss.URL), sansan.WithRateLimit(rate.Inf, 0),
+				sansan.WithSleep(noSleep), sansan.WithMaxResponseSize(sizeCap))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng := e.engine(func(c *syncer.Config) {
+				c.Accounts[0].Client = client
+				c.PageSize, c.ReadConcurrency, c.Now = 10, 1, clock.Now
+			})
+			quarantined := func(pass string, attempts int) {
+				t.Helper()
+				rep := e.syncOnce(eng)
+				if rep.Failed != 1 || rep.FailedByCategory[syncer.CategoryUndecodable] != 1 || len(rep.Failures) != 1 {
+					t.Fatalf("%s: failed %d %v, %d failures listed; want the one undecodable card", pass, rep.Failed, rep.FailedByCategory, len(rep.Failures))
+				}
+				f := rep.Failures[0]
+				if f.Category != syncer.CategoryUndecodable || f.PersonID != key || f.CardID != cardID || f.Message == "" || len(f.Message) > 1000 {
+					t.Errorf("%s: failure %+v, want category undecodable, person %q, card %q and a short message", pass, f, key, cardID)
+				}
+				if key == "" {
+					return
+				}
+				links, err := e.store.LinksByPerson(t.Context(), []string{key})
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := links[key]
+				if l == nil || l.Failure() != syncer.CategoryUndecodable || l.CardID != bad.ID || l.Attempts != attempts || l.NextRetry.IsZero() {
+					t.Errorf("%s: link %+v, want failing undecodable for card %s after %d attempts, with a retry time", pass, l, bad.ID, attempts)
+				}
+			}
+			// The pass completes past the bad card: every other card is synced.
+			quarantined("first pass", 1)
+			e.checkState(without(want, bad.ID))
+			cp, err := e.store.Checkpoint(t.Context(), "sansan/tokyo/bizcards")
+			if err != nil || cp.Phase() != syncer.PhaseIncremental {
+				t.Errorf("checkpoint %+v (%v), want the window completed", cp, err)
+			}
+			if !tt.relist {
+				// The retry reads it again by id; still broken, it stays
+				// quarantined. (10 minutes on: past the retry time and the
+				// listing's overlap, so only the retry reads it.)
+				clock.Advance(10 * time.Minute)
+				quarantined("retry while broken", 2)
+			}
+			// Fixed in Sansan: the next retry (or, without an id, the
+			// listing of the changed card) syncs it.
+			e.ss.Fake.ClearRaw(bad.ID)
+			if tt.relist {
+				if _, err := e.ss.Fake.UpdateCard(bad.ID, func(*sansantest.Card) {}); err != nil {
+					t.Fatal(err)
+				}
+				want = e.expected()
+			} else {
+				clock.Advance(10 * time.Minute)
+			}
+			rep := e.syncOnce(eng)
+			if rep.Failed != 0 || rep.Created != 1 {
+				t.Errorf("after the fix: created %d, failed %d %v; want the card created", rep.Created, rep.Failed, rep.Failures)
+			}
+			e.checkState(want)
+			links, err := e.store.LinksByPerson(t.Context(), []string{bad.PersonID, syncer.UndecodableKey(bad.ID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := links[bad.PersonID]; l == nil || l.State != syncer.StateInSync || l.ContactID == "" {
+				t.Errorf("person link after the fix: %+v, want in sync with a contact", l)
+			}
+			standIn := links[syncer.UndecodableKey(bad.ID)]
+			switch {
+			case key == syncer.UndecodableKey(bad.ID) && standIn.Exclusion() != syncer.ReasonReplaced:
+				t.Errorf("stand-in link after the fix: %+v, want excluded as replaced", standIn)
+			case key != syncer.UndecodableKey(bad.ID) && standIn != nil:
+				t.Errorf("unexpected stand-in link %+v", standIn)
+			}
+		})
+	}
+}
+
+// TestPoisonCardHeldContact: a card already synced that becomes
+// undecodable keeps its contact and values (nothing is undone) while
+// quarantined, and its next good read updates the contact as usual.
+func TestPoisonCardHeldContact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 40, 23)
+	want := e.expected()
+	clock := newTestClock()
+	eng := e.engine(func(c *syncer.Config) { c.PageSize, c.ReadConcurrency, c.Now = 10, 1, clock.Now })
+	e.syncOnce(eng)
+	bad := poisonCard(t, e, want)
+	before, err := e.store.LinksByPerson(t.Context(), []string{bad.PersonID})
+	if err != nil || before[bad.PersonID] == nil || before[bad.PersonID].ContactID == "" {
+		t.Fatalf("card not synced first: %v %v", before, err)
+	}
+	// Edited, and served broken: the listing of the edit quarantines it.
+	if _, err := e.ss.Fake.UpdateCard(bad.ID, func(c *sansantest.Card) { c.Title = sansantest.Ptr("部長") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ss.Fake.SetRawField(bad.ID, "title", `["部長"]`); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	rep := e.syncOnce(eng)
+	if rep.FailedByCategory[syncer.CategoryUndecodable] != 1 {
+		t.Fatalf("failed %v, want the card quarantined", rep.FailedByCategory)
+	}
+	links, err := e.store.LinksByPerson(t.Context(), []string{bad.PersonID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, was := links[bad.PersonID], before[bad.PersonID]
+	if l.ContactID != was.ContactID || l.Email != was.Email || l.ValuesHash != was.ValuesHash || l.Failure() != syncer.CategoryUndecodable {
+		t.Errorf("quarantined link %+v lost what was synced (%+v)", l, was)
+	}
+	e.checkState(want) // the contact still holds the last good values
+	e.ss.Fake.ClearRaw(bad.ID)
+	clock.Advance(10 * time.Minute)
+	rep = e.syncOnce(eng)
+	if rep.Updated != 1 || rep.Failed != 0 {
+		t.Errorf("after the fix: updated %d, failed %d, want the contact updated", rep.Updated, rep.Failed)
+	}
+	c, ok := e.hs.Fake.ContactByEmail(deref(bad.Email))
+	if !ok || c.Properties["jobtitle"] != "部長" {
+		t.Errorf("contact after the fix: %v (found %t), want the new title", c.Properties, ok)
+	}
+}
+
+// TestOversizedCardWithoutID: a single card over the size cap whose id
+// cannot be read from its first bytes cannot be quarantined: the pass
+// fails with an error naming the window and matching
+// sansan.ErrResponseTooLarge.
+func TestOversizedCardWithoutID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 20, 29)
+	want := e.expected()
+	bad := poisonCard(t, e, want)
+	if err := e.ss.Fake.SetRawCard(bad.ID, `{"memo":"`+strings.Repeat("x", 40<<10)+`","id":"`+bad.ID+`"}`); err != nil {
+		t.Fatal(err)
+	}
+	client, err := sansan.NewClient(e.admin().APIKey, sansan.WithBaseURL(e.ss.URL), sansan.WithRateLimit(rate.Inf, 0),
+		sansan.WithSleep(noSleep), sansan.WithMaxResponseSize(32<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := e.engine(func(c *syncer.Config) { c.Accounts[0].Client = client; c.PageSize, c.ReadConcurrency = 10, 1 })
+	_, err = eng.SyncOnce(t.Context())
+	if !errors.Is(err, sansan.ErrResponseTooLarge) || !strings.Contains(err.Error(), "window 2000-01-01T00:00:00Z to ") || !strings.Contains(err.Error(), `account "tokyo"`) {
+		t.Fatalf("err = %v, want a too-large error naming the account and window", err)
+	}
+}
