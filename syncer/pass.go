@@ -198,6 +198,9 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: x.written, Done: done})
 		}
 	}
+	// A server that always answers "more pages" must not hold the pass
+	// forever: a window may take only so many pages (windowPageLimit).
+	read, limit := 0, e.windowPageLimit()
 	for pg := range pages {
 		if pg.err != nil {
 			return wrapf(pg.err, "syncer: list cards of account %q", acct.Name)
@@ -210,7 +213,7 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 			return err
 		}
 		sw := subs[pg.sub]
-		sw.tokens = append(sw.tokens, pg.next)
+		sw.read(pg.next)
 		sw.finished = !pg.more
 		// Checkpoint after the last pages whose records are all written.
 		if advanceSubs(x, subs) {
@@ -219,6 +222,9 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 			}
 		}
 		progress(false)
+		if read++; read >= limit && !allFinished(subs) {
+			return &PageLimitError{Account: acct.Name, From: st.from, To: st.to, Pages: read, Limit: limit}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -30,12 +30,82 @@ type subWindow struct {
 	Token string `json:"token,omitempty"`
 	Done  bool   `json:"done,omitempty"`
 
-	first    *cardPage // a page fetched before the split, served first
-	resumed  bool      // Token came from a checkpoint
-	tokens   []string  // tokens[i] fetches the page after page i of this pass
-	saved    int       // last page whose checkpoint is saved (-1: none)
-	finished bool      // its last page was read
+	first   *cardPage // a page fetched before the split, served first
+	resumed bool      // Token came from a checkpoint
+	// pending[i] fetches the page after page base+i of this pass: the
+	// tokens of the pages read but not yet saved, and nothing else, so a
+	// long listing (with large tokens) holds only what resuming needs.
+	pending  []string
+	base     int
+	saved    int  // last page whose checkpoint is saved (-1: none)
+	finished bool // its last page was read
 }
+
+// read records the token that follows the sub-window's next page.
+func (sw *subWindow) read(next string) {
+	if len(sw.pending) == 0 {
+		sw.pending = nil // let a trimmed backing array go
+	}
+	sw.pending = append(sw.pending, next)
+}
+
+// allFinished reports whether every sub-window's last page was read.
+func allFinished(subs []*subWindow) bool {
+	for _, sw := range subs {
+		if !sw.Done && !sw.finished {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultMaxWindowCards is Config.MaxWindowCards's default: no listing
+// window is expected to hold more cards. Sansan's listings say nothing of
+// their total, so this is a generous bound (with 300-card pages, 41,677
+// pages: over two hours at Sansan's 5 requests per second) that only a
+// server that never ends a listing reaches.
+const DefaultMaxWindowCards = 10_000_000
+
+// windowPageLimit is the most pages a pass reads of one account's window
+// (all its parts together): what MaxWindowCards fill at the page size,
+// plus a quarter and 10 pages of slack (short pages, pages cut smaller to
+// isolate a card over the size cap).
+func (e *Engine) windowPageLimit() int {
+	cards := e.cfg.MaxWindowCards
+	if cards <= 0 {
+		cards = DefaultMaxWindowCards
+	}
+	size := e.pageSize()
+	pages := (cards + size - 1) / size
+	return pages + pages/4 + 10
+}
+
+// ErrTooManyPages matches a *PageLimitError.
+var ErrTooManyPages = errors.New("syncer: listing does not end")
+
+// PageLimitError ends a pass whose Sansan listing of one account's window
+// still had more pages after as many as the window can hold (see
+// Config.MaxWindowCards): the server keeps answering "more pages". What
+// was read is written and checkpointed; the next pass resumes there and
+// reads at most as many pages again. It matches ErrTooManyPages.
+type PageLimitError struct {
+	// Account is the account whose listing did not end.
+	Account string
+	// From and To are the window's bounds.
+	From, To time.Time
+	// Pages is how many pages the pass read of the window; Limit the most
+	// it may.
+	Pages, Limit int
+}
+
+// Error implements error.
+func (e *PageLimitError) Error() string {
+	return fmt.Sprintf("syncer: account %q: the card listing of window %s to %s still has more pages after %d, the most the window can hold (%d; Config.MaxWindowCards): the server keeps answering hasMore; pass stopped",
+		e.Account, e.From.Format(time.RFC3339), e.To.Format(time.RFC3339), e.Pages, e.Limit)
+}
+
+// Is matches ErrTooManyPages.
+func (e *PageLimitError) Is(target error) bool { return target == ErrTooManyPages }
 
 // subCursorPrefix marks a checkpoint cursor that holds sub-windows rather
 // than one Sansan page token.
@@ -242,7 +312,8 @@ func oversizedPage(tl *sansan.ResponseTooLargeError, sw *subWindow) cardPage {
 }
 
 // advanceSubs moves each sub-window's saved position past its pages whose
-// records are all applied, and reports whether any moved.
+// records are all applied, and reports whether any moved. The tokens of
+// the pages saved are dropped.
 func advanceSubs(x *executor, subs []*subWindow) bool {
 	moved := false
 	for i, sw := range subs {
@@ -250,14 +321,17 @@ func advanceSubs(x *executor, subs []*subWindow) bool {
 			continue
 		}
 		last := sw.saved
-		for last+1 < len(sw.tokens) && x.donePage(i*pageStride+last+1) {
+		for last+1 < sw.base+len(sw.pending) && x.donePage(i*pageStride+last+1) {
 			last++
 		}
 		if last == sw.saved {
 			continue
 		}
-		sw.saved, sw.Token, moved = last, sw.tokens[last], true
-		if sw.finished && last == len(sw.tokens)-1 {
+		sw.saved, sw.Token, moved = last, sw.pending[last-sw.base], true
+		clear(sw.pending[:last-sw.base+1]) // no token outlives its page
+		sw.pending = sw.pending[last-sw.base+1:]
+		sw.base = last + 1
+		if sw.finished && len(sw.pending) == 0 {
 			sw.Done = true
 		}
 	}
