@@ -255,3 +255,119 @@ func TestOversizedCardWithoutID(t *testing.T) {
 		t.Fatalf("err = %v, want a too-large error naming the account and window", err)
 	}
 }
+
+// TestReliabilityPoisonCards: an initial sync of a tenant in which five
+// cards, spread over the listing, are served broken in five ways (an
+// object as memo, a number as name, a memo nested 12,000 levels deep, an
+// unreadable personId, and a card alone over the client's response size
+// cap, which makes its 300-card page too large): every other card is
+// synced in the first pass, those listed after the first bad card
+// included; the five are quarantined and reported; a retry while they are
+// still broken writes nothing; once fixed, the next retry syncs them and
+// HubSpot equals the expected state.
+func TestReliabilityPoisonCards(t *testing.T) {
+	t.Parallel()
+	const sizeCap = 512 << 10
+	cards := scaled(1500, 400)
+	e := newEnv(t, cards, 37)
+	want := e.expected()
+	order := e.ss.Fake.Cards()
+	slices.SortFunc(order, func(a, b sansantest.Card) int { return a.UpdatedTime.Compare(b.UpdatedTime) })
+	count := map[string]int{}
+	for _, c := range order {
+		count[mapping.NormalizeEmail(deref(c.Email)).Normalized]++
+	}
+	faults := []func(f *sansantest.Fake, id string) error{
+		func(f *sansantest.Fake, id string) error {
+			return f.SetRawField(id, "memo", `{"note":{"nested":[1,{"deeper":"x"}]}}`)
+		},
+		func(f *sansantest.Fake, id string) error { return f.SetRawField(id, "lastName", "42") },
+		func(f *sansantest.Fake, id string) error {
+			return f.SetRawField(id, "memo", strings.Repeat(`{"a":`, 12000)+"1"+strings.Repeat("}", 12000))
+		},
+		func(f *sansantest.Fake, id string) error { return f.SetRawField(id, "personId", "42") },
+		func(f *sansantest.Fake, id string) error {
+			return f.SetRawField(id, "memo", `"`+strings.Repeat("x", sizeCap+1)+`"`)
+		},
+	}
+	var bad []sansantest.Card
+	for i := range faults {
+		// Spread over the listing: the first at a fifth of it.
+		for _, c := range order[(i+1)*len(order)/(len(faults)+2):] {
+			em := mapping.NormalizeEmail(deref(c.Email)).Normalized
+			if w, ok := want[em]; ok && w.ID == c.ID && count[em] == 1 && !slices.ContainsFunc(bad, func(b sansantest.Card) bool { return b.ID == c.ID }) {
+				bad = append(bad, c)
+				break
+			}
+		}
+	}
+	if len(bad) != len(faults) {
+		t.Fatalf("found %d cards to poison, want %d", len(bad), len(faults))
+	}
+	badIDs := map[string]bool{}
+	for i, c := range bad {
+		badIDs[c.ID] = true
+		if err := faults[i](e.ss.Fake, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := newTestClock()
+	client, err := sansan.NewClient(e.admin().APIKey, sansan.WithBaseURL(e.ss.URL), sansan.WithRateLimit(rate.Inf, 0),
+		sansan.WithSleep(noSleep), sansan.WithMaxResponseSize(sizeCap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := e.engine(func(c *syncer.Config) { c.Accounts[0].Client = client; c.ReadConcurrency, c.Now = 1, clock.Now })
+
+	lists0 := e.ss.Fake.Requests()[sansantest.EndpointListBizCards]
+	rep := e.syncOnce(eng)
+	synced1, lists := len(e.hs.Fake.Contacts()), e.ss.Fake.Requests()[sansantest.EndpointListBizCards]-lists0
+	if rep.FailedByCategory[syncer.CategoryUndecodable] != len(bad) || rep.Failed != len(bad) {
+		t.Errorf("first pass: failed %d %v, want the %d poisoned cards", rep.Failed, rep.FailedByCategory, len(bad))
+	}
+	healthy := map[string]*sansan.BizCard{}
+	for em, c := range want {
+		if !badIDs[c.ID] {
+			healthy[em] = c
+		}
+	}
+	e.checkState(healthy)
+	later, laterSynced := 0, 0
+	for _, c := range order {
+		em := mapping.NormalizeEmail(deref(c.Email)).Normalized
+		if w, ok := want[em]; !ok || w.ID != c.ID || badIDs[c.ID] || !c.UpdatedTime.After(bad[0].UpdatedTime) {
+			continue
+		}
+		later++
+		if _, ok := e.hs.Fake.ContactByEmail(em); ok {
+			laterSynced++
+		}
+	}
+	if later == 0 || laterSynced != later {
+		t.Errorf("%d of %d winning cards listed after the first bad card synced", laterSynced, later)
+	}
+	firstCalls := rep.APICalls["sansan"]
+
+	clock.Advance(10 * time.Minute)
+	w0 := e.writes()
+	rep = e.syncOnce(eng)
+	retryQuarantined, retryWrites := rep.FailedByCategory[syncer.CategoryUndecodable], e.writes()-w0
+	if retryQuarantined != len(bad) || retryWrites != 0 {
+		t.Errorf("retry while broken: failed %v, %d writes; want the %d still quarantined and no write", rep.FailedByCategory, retryWrites, len(bad))
+	}
+	for _, c := range bad {
+		e.ss.Fake.ClearRaw(c.ID)
+	}
+	clock.Advance(10 * time.Minute)
+	rep = e.syncOnce(eng)
+	if rep.Created != len(bad) || rep.Failed != 0 {
+		t.Errorf("after the fix: created %d, failed %d; want the %d created", rep.Created, rep.Failed, len(bad))
+	}
+	e.checkState(want)
+	figures(t, "poison cards", map[string]any{
+		"cards": cards, "winning_cards": len(want), "poisoned": len(bad),
+		"synced_first_pass": synced1, "listed_after_first_bad": later, "listed_after_first_bad_synced": laterSynced,
+		"sansan_calls_first_pass": firstCalls, "list_requests_first_pass": lists, "quarantined_on_retry": retryQuarantined, "writes_on_retry_while_broken": retryWrites,
+		"created_after_fix": rep.Created, "lost": e.lost(want), "duplicates": e.duplicates(),
+	})
+}
