@@ -35,6 +35,14 @@ func poisonCard(t *testing.T, e *env, want map[string]*sansan.BizCard) sansantes
 	return sansantest.Card{}
 }
 
+// catchUp moves the engine's clock past t (a card's update time on the
+// fake's real clock), so the next window lists the card.
+func catchUp(clock *testClock, t time.Time) {
+	if d := t.Sub(clock.Now()) + 2*time.Second; d > 0 {
+		clock.Advance(d)
+	}
+}
+
 func without(want map[string]*sansan.BizCard, id string) map[string]*sansan.BizCard {
 	out := map[string]*sansan.BizCard{}
 	for em, c := range want {
@@ -154,9 +162,11 @@ func TestPoisonCard(t *testing.T) {
 			// listing of the changed card) syncs it.
 			e.ss.Fake.ClearRaw(bad.ID)
 			if tt.relist {
-				if _, err := e.ss.Fake.UpdateCard(bad.ID, func(*sansantest.Card) {}); err != nil {
+				upd, err := e.ss.Fake.UpdateCard(bad.ID, func(*sansantest.Card) {})
+				if err != nil {
 					t.Fatal(err)
 				}
+				catchUp(clock, upd.UpdatedTime)
 				want = e.expected()
 			} else {
 				clock.Advance(10 * time.Minute)
@@ -200,13 +210,14 @@ func TestPoisonCardHeldContact(t *testing.T) {
 		t.Fatalf("card not synced first: %v %v", before, err)
 	}
 	// Edited, and served broken: the listing of the edit quarantines it.
-	if _, err := e.ss.Fake.UpdateCard(bad.ID, func(c *sansantest.Card) { c.Title = sansantest.Ptr("部長") }); err != nil {
+	upd, err := e.ss.Fake.UpdateCard(bad.ID, func(c *sansantest.Card) { c.Title = sansantest.Ptr("部長") })
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.ss.Fake.SetRawField(bad.ID, "title", `["部長"]`); err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(time.Minute)
+	catchUp(clock, upd.UpdatedTime)
 	rep := e.syncOnce(eng)
 	if rep.FailedByCategory[syncer.CategoryUndecodable] != 1 {
 		t.Fatalf("failed %v, want the card quarantined", rep.FailedByCategory)
