@@ -11,7 +11,7 @@ import (
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
-// TestEndlessPages: a server whose listing never ends (every page says
+// TestReliabilityEndlessPages: a server whose listing never ends (every page says
 // hasMore, with a fresh 64 KB token) no longer holds a pass forever nor
 // makes it keep every token: the pass stops after as many pages as the
 // window can hold with a *PageLimitError naming the account and window,
@@ -21,7 +21,7 @@ import (
 // 300 pages in the default run; 3,000 pages (192 MB of tokens) under
 // SANSANHUBSPOT_SOAK. It is not parallel: it measures the process's heap,
 // which tests running beside it would disturb.
-func TestEndlessPages(t *testing.T) {
+func TestReliabilityEndlessPages(t *testing.T) {
 	pages, bound := 300, uint64(12<<20)
 	if soak() {
 		pages, bound = 3000, 50<<20
