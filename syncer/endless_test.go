@@ -11,18 +11,19 @@ import (
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
-// TestReliabilityEndlessPages: a server whose listing never ends (every page says
-// hasMore, with a fresh 64 KB token) no longer holds a pass forever nor
-// makes it keep every token: the pass stops after as many pages as the
-// window can hold with a *PageLimitError naming the account and window,
-// its heap grows by less than a bound far below what the tokens weigh,
-// and the checkpoint keeps only the last token.
+// TestReliabilityEndlessPages: a server whose listing never ends (every
+// page says hasMore, with a fresh 64 KB token) no longer holds a pass
+// forever nor makes it keep every token: the pass stops after as many
+// pages as the window can hold with a *PageLimitError naming the account
+// and window, its heap grows by less than a bound far below what the
+// tokens weigh, and the checkpoint keeps only the last token.
 //
-// 300 pages in the default run; 3,000 pages (192 MB of tokens) under
-// SANSANHUBSPOT_SOAK. It is not parallel: it measures the process's heap,
-// which tests running beside it would disturb.
+// 300 pages in the default run (100 under the race detector); 3,000 pages
+// (187 MB of tokens) under SANSANHUBSPOT_SOAK. It is not parallel: it
+// measures the process's heap, which tests running beside it would
+// disturb.
 func TestReliabilityEndlessPages(t *testing.T) {
-	pages, bound := 300, uint64(12<<20)
+	pages, bound := scaled(300, 100), uint64(12<<20)
 	if soak() {
 		pages, bound = 3000, 50<<20
 	}
