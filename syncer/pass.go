@@ -206,8 +206,10 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account) error {
 			return wrapf(pg.err, "syncer: list cards of account %q", acct.Name)
 		}
 		ar.Read += len(pg.cards) + len(pg.bad)
-		if err := p.processPage(ctx, x, pg.cards, pg.sub*pageStride+pg.idx); err != nil {
-			return err
+		if len(pg.cards) > 0 {
+			if err := p.processPage(ctx, x, pg.cards, pg.sub*pageStride+pg.idx); err != nil {
+				return err
+			}
 		}
 		if err := p.quarantine(ctx, x, pg.bad); err != nil {
 			return err

@@ -105,6 +105,9 @@ func unreadable(err error) (badCard, bool) {
 // queued ones dropped, so a write of an older card cannot overwrite the
 // quarantine.
 func (p *pass) quarantine(ctx context.Context, x *executor, bad []badCard) error {
+	if len(bad) == 0 {
+		return nil
+	}
 	persons := map[string]bool{}
 	for _, b := range bad {
 		if k := b.linkKey(); k != "" {
