@@ -130,9 +130,12 @@
 // ([sansan.WithMaxResponseSize], 32 MiB by default) is asked for again in
 // halves, down to one card, to isolate the card too large, which is then
 // quarantined by the id read from the start of its JSON and stepped past
-// with the page's token; the pages go back to full size after it. A card
-// too large whose id cannot be read fails the pass with an error naming
-// the account and window.
+// with the page's token; the pages go back to full size after it. Should
+// the service refuse the page's token when it is asked again (a token
+// taken back once its page was served), the page's cards are read one by
+// one by the ids the client found in it. A card too large whose id cannot
+// be read fails the pass with an error naming the account and window. A
+// card read twice in one pass is counted once.
 //
 // Sansan's listings carry no total, so a window is bounded by
 // [Config.MaxWindowCards] ([DefaultMaxWindowCards], 10 million cards): a

@@ -30,6 +30,9 @@ type pass struct {
 	// vacated holds emails whose contact holder moved to another email or
 	// was excluded in this pass (see promote).
 	vacated map[string]bool
+	// quarantined holds the links quarantined in this pass (a card read
+	// twice in one pass counts once; see quarantineLinks).
+	quarantined map[string]bool
 
 	// rlMu guards the rate-limit waits the clients report from any
 	// goroutine of the pass.

@@ -2,6 +2,7 @@ package syncer_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -15,9 +16,9 @@ import (
 )
 
 // poisonCard picks a card in the middle of the listing order (update time
-// ascending) that wins an email no other card has, so the contacts without
-// it are exactly the others.
-func poisonCard(t *testing.T, e *env, want map[string]*sansan.BizCard) sansantest.Card {
+// ascending), or on its last page of 10 with last, that wins an email no
+// other card has, so the contacts without it are exactly the others.
+func poisonCard(t *testing.T, e *env, want map[string]*sansan.BizCard, last ...bool) sansantest.Card {
 	t.Helper()
 	count := map[string]int{}
 	cards := e.ss.Fake.Cards()
@@ -25,7 +26,26 @@ func poisonCard(t *testing.T, e *env, want map[string]*sansan.BizCard) sansantes
 		count[mapping.NormalizeEmail(deref(c.Email)).Normalized]++
 	}
 	slices.SortFunc(cards, func(a, b sansantest.Card) int { return a.UpdatedTime.Compare(b.UpdatedTime) })
-	for _, c := range cards[len(cards)/2:] {
+	from := len(cards) / 2
+	if len(last) > 0 && last[0] {
+		// The cards of the listing's last page of 10, as the engine lists.
+		opts := &sansan.ListBizCardsOptions{UpdatedFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedTo: time.Now().Add(time.Hour),
+			CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, EntryStatus: []sansan.EntryStatus{sansan.EntryStatusCompleted},
+				OrderBy: sansan.OrderByUpdatedAt, OrderDirection: sansan.OrderAsc, ListOptions: sansan.ListOptions{Limit: 10}}}
+		var page []*sansan.BizCard
+		for {
+			cs, resp, err := e.sansanClient(e.admin()).BizCards.List(t.Context(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page = cs; !resp.HasMore {
+				break
+			}
+			opts.NextPageToken = resp.NextPageToken
+		}
+		from = slices.IndexFunc(cards, func(c sansantest.Card) bool { return c.ID == page[0].ID })
+	}
+	for _, c := range cards[from:] {
 		em := mapping.NormalizeEmail(deref(c.Email)).Normalized
 		if w, ok := want[em]; ok && w.ID == c.ID && count[em] == 1 {
 			return c
@@ -74,6 +94,8 @@ func TestPoisonCard(t *testing.T) {
 		// relist: the fix must change the card for it to come back (no id
 		// to retry it by).
 		relist bool
+		// last poisons a card of the listing's last page.
+		last bool
 	}{
 		{name: "object as memo",
 			poison: func(f *sansantest.Fake, c sansantest.Card) error {
@@ -95,13 +117,20 @@ func TestPoisonCard(t *testing.T) {
 			poison: func(f *sansantest.Fake, c sansantest.Card) error {
 				return f.SetRawField(c.ID, "memo", `"`+strings.Repeat("長い", sizeCap/3)+`"`)
 			}},
+		// The fake takes a token back once it serves the last page, so the
+		// page is not asked again in halves: its cards are read one by
+		// one by the ids the client found in it.
+		{name: "over the response size cap on the last page", last: true,
+			poison: func(f *sansantest.Fake, c sansantest.Card) error {
+				return f.SetRawField(c.ID, "memo", `"`+strings.Repeat("長い", sizeCap/3)+`"`)
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, 60, 19)
 			want := e.expected()
-			bad := poisonCard(t, e, want)
+			bad := poisonCard(t, e, want, tt.last)
 			if err := tt.poison(e.ss.Fake, bad); err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +174,11 @@ func TestPoisonCard(t *testing.T) {
 				}
 			}
 			// The pass completes past the bad card: every other card is synced.
+			gets0 := e.ss.Fake.Requests()[sansantest.EndpointGetBizCard]
 			quarantined("first pass", 1)
+			if gets := e.ss.Fake.Requests()[sansantest.EndpointGetBizCard] - gets0; tt.last && gets == 0 {
+				t.Errorf("the last page's cards were not read one by one")
+			}
 			e.checkState(without(want, bad.ID))
 			cp, err := e.store.Checkpoint(t.Context(), "sansan/tokyo/bizcards")
 			if err != nil || cp.Phase() != syncer.PhaseIncremental {
@@ -245,25 +278,32 @@ func TestPoisonCardHeldContact(t *testing.T) {
 
 // TestOversizedCardWithoutID: a single card over the size cap whose id
 // cannot be read from its first bytes cannot be quarantined: the pass
-// fails with an error naming the window and matching
-// sansan.ErrResponseTooLarge.
+// fails with an error naming the account and window and matching
+// sansan.ErrResponseTooLarge, whether its page is asked again in halves
+// (in the middle of the listing) or read card by card (on the last page,
+// whose token the fake takes back).
 func TestOversizedCardWithoutID(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 20, 29)
-	want := e.expected()
-	bad := poisonCard(t, e, want)
-	if err := e.ss.Fake.SetRawCard(bad.ID, `{"memo":"`+strings.Repeat("x", 40<<10)+`","id":"`+bad.ID+`"}`); err != nil {
-		t.Fatal(err)
-	}
-	client, err := sansan.NewClient(e.admin().APIKey, sansan.WithBaseURL(e.ss.URL), sansan.WithRateLimit(rate.Inf, 0),
-		sansan.WithSleep(noSleep), sansan.WithMaxResponseSize(32<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := e.engine(func(c *syncer.Config) { c.Accounts[0].Client = client; c.PageSize, c.ReadConcurrency = 10, 1 })
-	_, err = eng.SyncOnce(t.Context())
-	if !errors.Is(err, sansan.ErrResponseTooLarge) || !strings.Contains(err.Error(), "window 2000-01-01T00:00:00Z to ") || !strings.Contains(err.Error(), `account "tokyo"`) {
-		t.Fatalf("err = %v, want a too-large error naming the account and window", err)
+	for _, last := range []bool{false, true} {
+		t.Run(fmt.Sprintf("last=%t", last), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, 60, 29)
+			want := e.expected()
+			bad := poisonCard(t, e, want, last)
+			if err := e.ss.Fake.SetRawCard(bad.ID, `{"memo":"`+strings.Repeat("x", 40<<10)+`","id":"`+bad.ID+`"}`); err != nil {
+				t.Fatal(err)
+			}
+			client, err := sansan.NewClient(e.admin().APIKey, sansan.WithBaseURL(e.ss.URL), sansan.WithRateLimit(rate.Inf, 0),
+				sansan.WithSleep(noSleep), sansan.WithMaxResponseSize(32<<10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng := e.engine(func(c *syncer.Config) { c.Accounts[0].Client = client; c.PageSize, c.ReadConcurrency = 10, 1 })
+			_, err = eng.SyncOnce(t.Context())
+			if !errors.Is(err, sansan.ErrResponseTooLarge) || !strings.Contains(err.Error(), "window 2000-01-01T00:00:00Z to ") || !strings.Contains(err.Error(), `account "tokyo"`) {
+				t.Fatalf("err = %v, want a too-large error naming the account and window", err)
+			}
+		})
 	}
 }
 

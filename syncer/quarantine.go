@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cardbridge/sansanhubspot/sansan"
@@ -100,6 +101,39 @@ func unreadable(err error) (badCard, bool) {
 	return badCard{}, false
 }
 
+// readRefs reads the cards of a listing page over the size cap one by one,
+// by the ids the client found in it: they make the page, which continues
+// with its own next token. A card that cannot be read so is to quarantine;
+// one without a readable id fails the listing, naming the window, as a
+// single card too large without one does.
+func (p *pass) readRefs(ctx context.Context, acct *Account, tl *sansan.ResponseTooLargeError, sw *subWindow) cardPage {
+	pg := cardPage{next: tl.NextPageToken, more: tl.HasMore && tl.NextPageToken != ""}
+	for _, ref := range tl.Cards {
+		if ref.ID == "" {
+			return cardPage{err: fmt.Errorf("window %s to %s: a page is larger than the Sansan client's response size cap "+
+				"and one of its cards has no readable id to fetch it alone by, so it cannot be quarantined; fix the card in Sansan or raise sansan.WithMaxResponseSize: %w",
+				sw.From.Format(time.RFC3339), sw.To.Format(time.RFC3339), tl)}
+		}
+		l := &Link{CardID: ref.ID, PersonID: ref.PersonID}
+		if l.PersonID == "" {
+			l.PersonID = UndecodableKey(ref.ID) // read by card id only
+		}
+		card, err := p.readCard(ctx, acct, l)
+		if b, ok := unreadable(err); ok {
+			b.id, b.personID = ref.ID, ref.PersonID
+			pg.bad = append(pg.bad, b)
+			continue
+		}
+		if err != nil {
+			return cardPage{err: err}
+		}
+		if card != nil {
+			pg.cards = append(pg.cards, card)
+		}
+	}
+	return pg
+}
+
 // quarantine records the undecodable cards of a listed page. Records of
 // their persons that this pass still has in flight are settled first, and
 // queued ones dropped, so a write of an older card cannot overwrite the
@@ -144,12 +178,14 @@ func (p *pass) quarantineLinks(ctx context.Context, acct *Account, bad []badCard
 	if err != nil {
 		return wrapf(err, "syncer: read links")
 	}
-	done := map[string]*Link{}
+	if p.quarantined == nil {
+		p.quarantined = map[string]bool{}
+	}
 	var save []*Link
 	for _, b := range bad {
 		k := b.linkKey()
-		if done[k] != nil {
-			continue // the same person twice on a page: one record
+		if k != "" && p.quarantined[k] {
+			continue // read twice in this pass (a page again, a retry and the listing): one record
 		}
 		f := Failure{Account: acct.Name, Direction: SansanToHubSpot, PersonID: k, CardID: b.id, Category: CategoryUndecodable, Message: b.msg}
 		p.rep.count(ar, outFailed, string(CategoryUndecodable))
@@ -172,7 +208,7 @@ func (p *pass) quarantineLinks(ctx context.Context, acct *Account, bad []badCard
 		f.ContactID = l.ContactID
 		p.rep.fail(f)
 		p.e.log.WarnContext(ctx, "card quarantined", "account", acct.Name, "person", k, "card", b.id, "error", b.msg)
-		done[k] = l
+		p.quarantined[k] = true
 		save = append(save, l)
 	}
 	if len(save) == 0 {

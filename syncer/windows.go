@@ -236,7 +236,9 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 				}
 				idx, opts.NextPageToken = 1, sw.first.next
 			}
-			shrunk := false    // the last answer was too large: the same page is asked again, smaller
+			// over is the last answer at the current token when it was too
+			// large: the same page is being asked for again, smaller.
+			var over *sansan.ResponseTooLargeError
 			keepSmall := false // restarted after shrinking: pages stay small
 			for {
 				select {
@@ -245,31 +247,42 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 					return
 				}
 				cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
+				var pg cardPage
+				refused := err != nil && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired)
+				byID := refused && over != nil && over.Scanned
+				if byID {
+					// The service took the token back once it had served
+					// the page too large: read that page's cards one by
+					// one, by the ids its scan found, and go on after it.
+					p.e.log.WarnContext(ctx, "page token taken back after a page over the size cap; reading its cards one by one", "account", acct.Name, "cards", len(over.Cards))
+					pg = p.readRefs(ctx, acct, over, sw)
+				}
 				<-sem
-				if err != nil && (idx == 0 && sw.resumed || shrunk) && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired) {
+				if refused && !byID && (idx == 0 && sw.resumed || over != nil) {
 					// A saved page token the service no longer accepts, or
-					// one it took back once its page was served (asked
-					// again in halves): list this sub-window again from
-					// its start; links make the re-read cost reads, not
+					// one it took back after a page too large that could
+					// not be scanned: list this sub-window again from its
+					// start; links make the re-read cost reads, not
 					// writes.
 					p.e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
 					opts.NextPageToken = ""
 					// Smaller pages from here on: growing back would meet
 					// the card too large again in a page whose token the
 					// service takes back.
-					keepSmall = keepSmall || shrunk
+					keepSmall = keepSmall || over != nil
+					over = nil
 					continue
 				}
-				shrunk = false
-				var pg cardPage
+				over = nil
 				var tl *sansan.ResponseTooLargeError
 				switch {
+				case byID:
 				case errors.As(err, &tl) && opts.Limit > 1:
 					// A page over the client's size cap: ask for the same
 					// page in halves until the card that is too large
 					// stands alone.
 					opts.Limit /= 2
-					shrunk = true
+					over = tl
 					p.e.log.WarnContext(ctx, "listing page over the response size cap; retrying with smaller pages", "account", acct.Name, "limit", opts.Limit)
 					continue
 				case errors.As(err, &tl):
