@@ -99,27 +99,44 @@ func (o *ListBizCardsOptions) values() (url.Values, error) {
 // returned Response carries the token of the next page, which callers that
 // checkpoint their progress store; [BizCardsService.ListIter] walks all pages.
 //
+// Each card is decoded on its own: a card that does not decode (a field of
+// the wrong type, say) is left out of the cards returned and listed in
+// [Response.Undecodable] as a [*CardDecodeError], and the call succeeds
+// with the others. A page over the client's size cap fails with a
+// [*ResponseTooLargeError] ([ErrResponseTooLarge]) that names the page's
+// cards and carries its next token, so the caller can ask again with a
+// smaller Limit.
+//
 // Sansan API docs: GET /bizCards
 func (s *BizCardsService) List(ctx context.Context, opts *ListBizCardsOptions) ([]*BizCard, *Response, error) {
 	q, err := opts.values()
 	if err != nil {
 		return nil, nil, err
 	}
-	return getPage[BizCard](ctx, s.client, "bizCards", q)
+	return s.client.listCards(ctx, "bizCards", q)
 }
 
 // ListIter returns an iterator over every card of [BizCardsService.List],
 // starting at opts.NextPageToken. It sends no request until ranged over,
-// copies opts (later changes have no effect), stops requesting as soon as
-// the loop breaks, and yields at most one error, after which it stops.
+// copies opts (later changes have no effect) and stops requesting as soon
+// as the loop breaks.
+//
+// A card that does not decode is yielded in its place as (nil, err) with a
+// [*CardDecodeError], and iteration goes on with the next card: skip it
+// with errors.As (see [CardDecodeError]) or stop. Any other error is
+// yielded once and ends the iteration.
 //
 // Sansan API docs: GET /bizCards
 func (s *BizCardsService) ListIter(ctx context.Context, opts *ListBizCardsOptions) iter.Seq2[*BizCard, error] {
 	base := opts.clone()
-	return paginate(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]*BizCard, *Response, error) {
+	return paginateCards(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]cardEntry, *Response, error) {
 		o := base
 		o.NextPageToken = token
-		return s.List(ctx, &o)
+		q, err := o.values()
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.client.getCards(ctx, "bizCards", q)
 	})
 }
 
@@ -172,6 +189,8 @@ func (o *SearchBizCardsOptions) values() (url.Values, error) {
 }
 
 // Search returns one page of the cards matching opts (nil = no condition).
+// Cards that do not decode, and pages over the size cap, are reported as
+// by [BizCardsService.List].
 //
 // Sansan API docs: GET /bizCards/search
 func (s *BizCardsService) Search(ctx context.Context, opts *SearchBizCardsOptions) ([]*BizCard, *Response, error) {
@@ -179,19 +198,25 @@ func (s *BizCardsService) Search(ctx context.Context, opts *SearchBizCardsOption
 	if err != nil {
 		return nil, nil, err
 	}
-	return getPage[BizCard](ctx, s.client, "bizCards/search", q)
+	return s.client.listCards(ctx, "bizCards/search", q)
 }
 
 // SearchIter returns an iterator over every card of [BizCardsService.Search],
-// with the same laziness and error rules as [BizCardsService.ListIter].
+// with the same laziness and error rules as [BizCardsService.ListIter]
+// (an undecodable card is yielded as a [*CardDecodeError] and iteration
+// goes on).
 //
 // Sansan API docs: GET /bizCards/search
 func (s *BizCardsService) SearchIter(ctx context.Context, opts *SearchBizCardsOptions) iter.Seq2[*BizCard, error] {
 	base := opts.clone()
-	return paginate(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]*BizCard, *Response, error) {
+	return paginateCards(ctx, base.NextPageToken, func(ctx context.Context, token string) ([]cardEntry, *Response, error) {
 		o := base
 		o.NextPageToken = token
-		return s.Search(ctx, &o)
+		q, err := o.values()
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.client.getCards(ctx, "bizCards/search", q)
 	})
 }
 
@@ -213,7 +238,9 @@ func getQuery(opts []GetOptions) url.Values {
 }
 
 // Get returns the card with the given id; with [GetOptions.IncludeTags] its
-// Tags are filled. An unknown id is an error matching [ErrNotFound].
+// Tags are filled. An unknown id is an error matching [ErrNotFound]; a card
+// that does not decode is a [*CardDecodeError] ([ErrUndecodableCard]), and
+// one over the size cap a [*ResponseTooLargeError].
 //
 // Sansan API docs: GET /bizCards/{id}
 func (s *BizCardsService) Get(ctx context.Context, id string, opts ...GetOptions) (*BizCard, *Response, error) {
@@ -221,12 +248,12 @@ func (s *BizCardsService) Get(ctx context.Context, id string, opts ...GetOptions
 	if err != nil {
 		return nil, nil, err
 	}
-	var out item[BizCard]
-	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Query: getQuery(opts), Out: &out})
+	var card *BizCard
+	resp, err := s.client.do(ctx, apiclient.Call{Method: http.MethodGet, Path: path, Query: getQuery(opts), Out: s.client.cardItem(&card)})
 	if err != nil {
-		return nil, resp, err
+		return nil, resp, singleCardError(err)
 	}
-	return &out.V, resp, nil
+	return card, resp, nil
 }
 
 // ImageSide selects the side of a card image.

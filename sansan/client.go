@@ -84,6 +84,27 @@ type clientOptions struct {
 	appID    string
 	version  string
 	versions map[Endpoint]string
+	maxBody  int64
+}
+
+// DefaultMaxResponseSize caps a successful response body unless
+// [WithMaxResponseSize] is given: 32 MiB, about a hundred times a full page
+// of 300 ordinary cards.
+const DefaultMaxResponseSize = 32 << 20
+
+// WithMaxResponseSize caps successful response bodies at n bytes (at least
+// 1 KiB; default [DefaultMaxResponseSize]), so a broken or hostile server
+// cannot make the client buffer without bound. A larger body is not
+// decoded: the call fails with a [*ResponseTooLargeError] matching
+// [ErrResponseTooLarge]. Error bodies have their own, smaller cap.
+func WithMaxResponseSize(n int64) Option {
+	return func(o *clientOptions) error {
+		if err := o.SetMaxBody(n); err != nil {
+			return err
+		}
+		o.maxBody = n
+		return nil
+	}
 }
 
 // WithBaseURL sets the API base, version included (default
@@ -205,6 +226,8 @@ type Client struct {
 	// differs from the base URL's (version).
 	bases    map[Endpoint]*url.URL
 	versions map[Endpoint]string
+	// maxBody caps successful response bodies (WithMaxResponseSize).
+	maxBody int64
 
 	common service
 
@@ -247,6 +270,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	appID := o.appID
+	if o.maxBody == 0 {
+		o.maxBody = DefaultMaxResponseSize
+		if err := o.SetMaxBody(o.maxBody); err != nil {
+			return nil, err
+		}
+	}
 	api, err := o.Build(apiclient.Config{
 		Classify:      classify,
 		CheckResponse: checkResponse,
@@ -262,7 +291,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{api: api, baseURL: api.BaseURL()}
+	c := &Client{api: api, baseURL: api.BaseURL(), maxBody: o.maxBody}
 	c.bases, c.versions, err = versionedBases(c.baseURL, o.version, o.versions)
 	if err != nil {
 		return nil, err
@@ -328,6 +357,11 @@ type Response struct {
 	NextPageToken string
 	// HasMore reports whether the server has more pages.
 	HasMore bool
+	// Undecodable lists the cards of a card list page
+	// ([BizCardsService.List], [BizCardsService.Search]) that the client
+	// could not decode, in page order; they are missing from the cards
+	// returned. Empty for every other call. See [CardDecodeError].
+	Undecodable []*CardDecodeError
 }
 
 func newResponse(r *http.Response) *Response {
@@ -348,12 +382,17 @@ func (c *Client) do(ctx context.Context, call apiclient.Call) (*Response, error)
 	hr, err := c.api.Do(ctx, call)
 	resp := newResponse(hr)
 	if err != nil {
+		where := ""
+		if u, perr := base.Parse(call.Path); perr == nil {
+			where = u.String()
+		}
 		var er *ErrorResponse
 		if errors.As(err, &er) {
-			er.Method = call.Method
-			if u, perr := base.Parse(call.Path); perr == nil {
-				er.URL = u.String()
-			}
+			er.Method, er.URL = call.Method, where
+		}
+		var tl *apiclient.BodyTooLargeError
+		if errors.As(err, &tl) {
+			return resp, &ResponseTooLargeError{Method: call.Method, URL: where, Limit: tl.Limit}
 		}
 		return resp, err
 	}

@@ -73,7 +73,8 @@
 // [WithRateLimit], [WithRetry] (zero fields of the [RetryPolicy] mean the
 // default), [WithLogger], [WithUserAgent], [WithSleep] and
 // [WithRetryHook]. Sansan has no separate search limit, so there is no
-// WithSearchRateLimit. [WithAppID] is Sansan's own.
+// WithSearchRateLimit. [WithAppID] and [WithMaxResponseSize] are Sansan's
+// own.
 //
 // # Authentication
 //
@@ -96,10 +97,36 @@
 // callers that must resume after a crash checkpoint that token. The Iter
 // methods ([BizCardsService.ListIter] and friends) return an
 // iter.Seq2[*T, error] that requests pages lazily, stops requesting when the
-// loop breaks, and yields at most one error, after which it ends. Cards are
-// paged 300 at a time at most ([MaxLimit]), tags 100 ([MaxTagLimit]). The
-// options of the filtered lists embed [CardListOptions] or [ListOptions],
-// as go-github's options embed its ListOptions.
+// loop breaks, and yields at most one error, after which it ends (except
+// for undecodable cards, below). Cards are paged 300 at a time at most
+// ([MaxLimit]), tags 100 ([MaxTagLimit]). The options of the filtered lists
+// embed [CardListOptions] or [ListOptions], as go-github's options embed
+// its ListOptions.
+//
+// # Cards that do not decode, and responses that are too large
+//
+// A card list page is decoded card by card: the envelope ({"data": [...],
+// "hasMore", "nextPageToken"}) first, then each card on its own, once. A
+// card with a field of the wrong type (an object as memo, a number as a
+// name), a time that does not parse, JSON nested deeper than Go's decoder
+// allows, or that is not JSON at all, does not fail its page: the page
+// method returns the other cards and lists the bad one in
+// [Response.Undecodable] as a [*CardDecodeError] (its position, its id
+// and personId when they can still be read, the decoding error and a
+// short excerpt, never the whole card). The iterators yield it in its
+// place as (nil, *CardDecodeError) and go on, so a caller skips it with
+// errors.As or stops. A single read of such a card ([BizCardsService.Get],
+// [PersonsService.Get]) returns the *CardDecodeError. All match
+// [ErrUndecodableCard]. A page whose envelope is broken (an HTML page, a
+// body cut short, hasMore of the wrong type) still fails as a whole.
+//
+// A successful body larger than [WithMaxResponseSize] (32 MiB by default,
+// [DefaultMaxResponseSize]) is not decoded: the call fails with a
+// [*ResponseTooLargeError] matching [ErrResponseTooLarge]. For a card list
+// page the client reads the rest of the body as a stream without keeping
+// it, so the error names the page's cards (ids from their first bytes) and
+// carries its next token: ask for the same page with a smaller Limit to get
+// the cards that fit, and step past a card that alone exceeds the cap.
 //
 // # Rate limits and retries
 //

@@ -36,7 +36,15 @@ func exampleClient() *sansan.Client {
 		}
 		return httpmock.NewBytesResponse(200, file("bizcards_page1.json")), nil
 	})
-	mt.RegisterResponder("GET", base+"bizCards/search", httpmock.NewBytesResponder(200, file("bizcards_page2.json")))
+	mt.RegisterResponder("GET", base+"bizCards/search", func(req *http.Request) (*http.Response, error) {
+		switch q := req.URL.Query(); {
+		case q.Get("companyName") == "壊れた" && q.Get("nextPageToken") == "page2":
+			return httpmock.NewBytesResponse(200, file("bizcards_badcards_page2.json")), nil
+		case q.Get("companyName") == "壊れた":
+			return httpmock.NewBytesResponse(200, file("bizcards_badcards_page1.json")), nil
+		}
+		return httpmock.NewBytesResponse(200, file("bizcards_page2.json")), nil
+	})
 	mt.RegisterResponder("GET", base+"bizCards/A0000000000000000000000000000003", httpmock.NewBytesResponder(200, file("bizcard.json")))
 	mt.RegisterResponder("GET", base+"bizCards/UNKNOWN", httpmock.NewStringResponder(404, `{"statusCode":404,"message":"Not Found","error":[{"code":"BizCardNotFound"}]}`))
 	mt.RegisterResponder("POST", base+"bizCards", httpmock.NewBytesResponder(200, file("register_response.json")))
@@ -220,4 +228,35 @@ func ExampleParseDate() {
 	// A civil date: no time zone can move it to March 31.
 	fmt.Println(d, d.In(sansan.JST).UTC().Format(time.RFC3339))
 	// Output: 2024-04-01 2024-03-31T15:00:00Z
+}
+
+// A card the server sends in a form the client cannot decode (here an
+// object as memo, and a number as personId) is yielded in its place as a
+// *sansan.CardDecodeError; the iteration goes on with the next card.
+func ExampleBizCardsService_SearchIter_undecodableCards() {
+	c := exampleClient()
+	opts := &sansan.SearchBizCardsOptions{CompanyName: "壊れた", CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll}}
+	for card, err := range c.BizCards.SearchIter(context.Background(), opts) {
+		var bad *sansan.CardDecodeError
+		if errors.As(err, &bad) {
+			if bad.ID == "" {
+				fmt.Println("skipped a card without a readable id:", bad.Excerpt)
+			} else {
+				fmt.Println("skipped card", bad.ID)
+			}
+			continue
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(card.ID, sansan.Deref(card.LastName))
+	}
+	// Output:
+	// A0000000000000000000000000000011 田中
+	// skipped card A0000000000000000000000000000012
+	// skipped card A0000000000000000000000000000013
+	// A0000000000000000000000000000014 伊藤
+	// skipped a card without a readable id: "not a card at all"
+	// skipped card A0000000000000000000000000000015
+	// A0000000000000000000000000000016 渡辺
 }

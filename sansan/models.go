@@ -186,6 +186,13 @@ func (c *BizCard) UnmarshalJSON(data []byte) error {
 	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
 		return nil
 	}
+	return c.decode(data, append(json.RawMessage(nil), data...))
+}
+
+// decode decodes data into c and keeps raw (data, or a copy of it) in
+// c.Raw. The list decoder hands each card's own bytes as both, so a card
+// is checked and decoded by one json.Unmarshal and not copied again.
+func (c *BizCard) decode(data, raw []byte) error {
 	type plain BizCard
 	aux := struct {
 		*plain
@@ -201,7 +208,7 @@ func (c *BizCard) UnmarshalJSON(data []byte) error {
 	if c.ExchangeDate != nil && c.ExchangeDate.IsZero() {
 		c.ExchangeDate = nil // "" is as good as null
 	}
-	c.Raw = append(json.RawMessage(nil), data...)
+	c.Raw = raw
 	return nil
 }
 

@@ -61,18 +61,7 @@ func getPage[T any](ctx context.Context, c *Client, path string, q url.Values) (
 	if err != nil {
 		return nil, resp, pageTokenError(err, q.Get("nextPageToken"))
 	}
-	token := ""
-	if p.NextPageToken != nil {
-		token = *p.NextPageToken
-	}
-	more := token != ""
-	if p.HasMore != nil {
-		more = *p.HasMore
-	}
-	resp.HasMore = more
-	if more {
-		resp.NextPageToken = token
-	}
+	resp.HasMore, resp.NextPageToken = paging(p.HasMore, p.NextPageToken)
 	items := make([]*T, 0, len(p.Data))
 	for _, it := range p.Data {
 		if it != nil {

@@ -150,6 +150,15 @@ type Config struct {
 	// does not depend on how its cards were paged.
 	PageSize int
 
+	// MaxWindowCards bounds one account's listing window, since Sansan's
+	// listings carry no total to bound them by: a pass reads at most the
+	// pages these cards fill at PageSize, plus a quarter and 10 pages of
+	// slack, of a window (all its parts together), and then stops with a
+	// *PageLimitError, so a server that always answers "more pages" cannot
+	// hold a pass forever. The default (0) is DefaultMaxWindowCards (10
+	// million cards: 41,677 pages of 300).
+	MaxWindowCards int
+
 	// WriteConcurrency is how many HubSpot write batches may be in flight
 	// at once. The default (0) adapts it to keep HubSpot's rate limit busy
 	// through a round trip (limiter rate × observed latency, plus one, at
@@ -251,6 +260,9 @@ func (c *Config) validate() error {
 	}
 	if c.EmailPolicy < RequireEmail || c.EmailPolicy > AllowMissingEmail {
 		p = append(p, fmt.Sprintf("unknown email policy %d", int(c.EmailPolicy)))
+	}
+	if c.MaxWindowCards < 0 {
+		p = append(p, fmt.Sprintf("max window cards %d is negative", c.MaxWindowCards))
 	}
 	if c.PageSize < 0 || c.PageSize > MaxPageSize {
 		p = append(p, fmt.Sprintf("page size %d is outside 1..%d (0 means %d)", c.PageSize, MaxPageSize, MaxPageSize))

@@ -109,6 +109,44 @@
 // end the pass: its links and checkpoint were saved after every batch, so
 // the next pass resumes where it stopped. Deletes are never propagated.
 //
+// # Cards that cannot be read, listings that do not end
+//
+// A card Sansan serves in a form the client cannot decode — a field of the
+// wrong type, JSON nested deeper than Go's decoder allows, not a card at
+// all (see [sansan.CardDecodeError]) — does not stop its account: the
+// other cards of its page are synced and the card is quarantined. Its
+// person's link fails with [CategoryUndecodable], keeping the contact and
+// the values synced before; it is counted in Report.Failed and
+// Report.FailedByCategory and listed in Report.Failures with a short
+// message; the checkpoint advances past it and the pass goes on. The retry
+// of failing links reads the card again by id: it stays quarantined while
+// it still does not decode and syncs as usual once fixed in Sansan. A card
+// whose personId cannot be read is quarantined under
+// [UndecodableKey](card id), a stand-in link excluded as [ReasonReplaced]
+// once the card decodes; one without any readable id is reported only (it
+// syncs once fixed, when its change brings it back through the listing).
+//
+// A listing page over the Sansan client's response size cap
+// ([sansan.WithMaxResponseSize], 32 MiB by default) is asked for again in
+// halves, down to one card, to isolate the card too large, which is then
+// quarantined by the id read from the start of its JSON and stepped past
+// with the page's token; the pages go back to full size after it. Should
+// the service refuse the page's token when it is asked again (a token
+// taken back once its page was served), the page's cards are read one by
+// one by the ids the client found in it. A card too large whose id cannot
+// be read fails the pass with an error naming the account and window. A
+// card read twice in one pass is counted once.
+//
+// Sansan's listings carry no total, so a window is bounded by
+// [Config.MaxWindowCards] ([DefaultMaxWindowCards], 10 million cards): a
+// pass reads at most the pages those fill, plus a quarter and 10, of one
+// account's window, and then stops with a [*PageLimitError]
+// ([ErrTooManyPages]) naming the account and window, so a server that
+// always answers "more pages" cannot hold a pass forever. A pass keeps
+// only the page tokens resuming needs (the last one saved, and those of
+// pages read whose records are still being written), not every token it
+// has seen.
+//
 // # HubSpot → Sansan and two-way
 //
 // With [HubSpotToSansan] or [TwoWay] the engine searches contacts by

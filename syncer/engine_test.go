@@ -151,6 +151,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "duplicate names", cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss}, {Name: "a", Client: ss}}}},
 		{name: "too many tags", cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss, TagIDs: make([]string, 301)}}}},
 		{name: "unknown direction", cfg: syncer.Config{HubSpot: e.hub, Direction: 7, Accounts: []syncer.Account{{Name: "a", Client: ss}}}},
+		{name: "negative max window cards", cfg: syncer.Config{HubSpot: e.hub, MaxWindowCards: -1, Accounts: []syncer.Account{{Name: "a", Client: ss}}}},
 		{name: "private tag", firstRun: true, cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss, TagIDs: []string{private}}}}},
 		{name: "unknown tag", firstRun: true, cfg: syncer.Config{HubSpot: e.hub, Accounts: []syncer.Account{{Name: "a", Client: ss, TagIDs: []string{"NOPE"}}}}},
 	}

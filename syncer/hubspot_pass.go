@@ -415,7 +415,15 @@ func (p *pass) register(ctx context.Context, acct *Account, ar *AccountReport, c
 		p.rep.count(ar, outExcluded, string(ReasonDuplicateEmail))
 		return nil, nil
 	}
-	found, _, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: 1}}})
+	found, resp, err := acct.Client.BizCards.Search(ctx, &sansan.SearchBizCardsOptions{Email: email, CardListOptions: sansan.CardListOptions{Range: sansan.RangeAll, ListOptions: sansan.ListOptions{Limit: 1}}})
+	if len(found) == 0 && (errors.Is(err, sansan.ErrResponseTooLarge) || err == nil && len(resp.Undecodable) > 0) {
+		// Sansan has a card with this email but it cannot be read:
+		// registering the contact would make a second one.
+		p.rep.count(ar, outFailed, string(CategoryUndecodable))
+		p.rep.fail(Failure{Account: acct.Name, Direction: HubSpotToSansan, ContactID: c.ID, Category: CategoryUndecodable,
+			Message: "a Sansan card with this email cannot be read, so the contact is not registered again"})
+		return nil, nil
+	}
 	if err != nil {
 		return nil, wrapf(err, "syncer: search sansan by email")
 	}

@@ -37,6 +37,9 @@ type pass struct {
 	// createdHere holds contacts the pass created, which later writes of
 	// the pass do not count again as updated.
 	createdHere map[string]bool
+	// quarantined holds the links quarantined in this pass (a card read
+	// twice in one pass counts once; see quarantineLinks).
+	quarantined map[string]bool
 
 	// rlMu guards the rate-limit waits the clients report from any
 	// goroutine of the pass.
@@ -209,16 +212,21 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account, bf *backfill) err
 		// and the service slow enough, to list in parts at once.
 		t0 := time.Now()
 		cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
-		if err != nil {
+		switch {
+		case errors.Is(err, sansan.ErrResponseTooLarge):
+			// A first page over the size cap: the listing below retries
+			// it with smaller pages; no timing to judge a split by.
+		case err != nil:
 			return wrapf(err, "syncer: list cards of account %q", acct.Name)
-		}
-		readers = e.readersFor(float64(acct.Client.RateLimit()), 5, time.Since(t0)) // Sansan documents 5 requests/s
-		first := cardPage{cards: cards, next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
-		if parts := split(st.from, st.to, first, e.pageSize(), 2*readers); readers > 1 && parts != nil {
-			subs = parts
-			e.log.DebugContext(ctx, "listing window in parts", "account", acct.Name, "parts", len(parts))
-		} else {
-			subs[0].first = &first
+		default:
+			readers = e.readersFor(float64(acct.Client.RateLimit()), 5, time.Since(t0)) // Sansan documents 5 requests/s
+			first := cardPage{cards: cards, bad: undecodables(resp), next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
+			if parts := split(st.from, st.to, first, e.pageSize(), 2*readers); readers > 1 && parts != nil {
+				subs = parts
+				e.log.DebugContext(ctx, "listing window in parts", "account", acct.Name, "parts", len(parts))
+			} else {
+				subs[0].first = &first
+			}
 		}
 	}
 	// Stop the page producers whenever this function returns, error or not.
@@ -232,16 +240,24 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account, bf *backfill) err
 			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: x.written, Done: done})
 		}
 	}
+	// A server that always answers "more pages" must not hold the pass
+	// forever: a window may take only so many pages (windowPageLimit).
+	read, limit := 0, e.windowPageLimit()
 	for pg := range pages {
 		if pg.err != nil {
 			return wrapf(pg.err, "syncer: list cards of account %q", acct.Name)
 		}
-		ar.Read += len(pg.cards)
-		if err := p.processPage(ctx, x, pg.cards, pg.sub*pageStride+pg.idx); err != nil {
+		ar.Read += len(pg.cards) + len(pg.bad)
+		if len(pg.cards) > 0 {
+			if err := p.processPage(ctx, x, pg.cards, pg.sub*pageStride+pg.idx); err != nil {
+				return err
+			}
+		}
+		if err := p.quarantine(ctx, x, pg.bad); err != nil {
 			return err
 		}
 		sw := subs[pg.sub]
-		sw.tokens = append(sw.tokens, pg.next)
+		sw.read(pg.next)
 		sw.finished = !pg.more
 		// Checkpoint after the last pages whose records are all written.
 		if advanceSubs(x, subs) {
@@ -250,6 +266,9 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account, bf *backfill) err
 			}
 		}
 		progress(false)
+		if read++; read >= limit && !allFinished(subs) {
+			return &PageLimitError{Account: acct.Name, From: st.from, To: st.to, Pages: read, Limit: limit}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -323,9 +342,11 @@ func (p *pass) processPage(ctx context.Context, x *executor, cards []*sansan.Biz
 
 type cardPage struct {
 	cards []*sansan.BizCard
-	next  string
-	more  bool
-	err   error
+	// bad are the page's cards that cannot be read, to quarantine.
+	bad  []badCard
+	next string
+	more bool
+	err  error
 }
 
 // retryFailing re-reads the head cards of failing links whose retry time
@@ -388,12 +409,16 @@ func (p *pass) promote(ctx context.Context) error {
 }
 
 // reread reads the cards of links again and processes them like a page:
-// failing records due for a retry, and duplicates being promoted.
+// failing records due for a retry, and duplicates being promoted. A card
+// that still cannot be read stays (or becomes) quarantined; the stand-in
+// link of one that decodes again is replaced by its person's.
 func (p *pass) reread(ctx context.Context, links []*Link) error {
 	byAcct := map[string][]*sansan.BizCard{}
+	bad := map[string][]badCard{}
+	standIns := map[*Link]*sansan.BizCard{}
 	var names []string
 	for _, l := range links {
-		if l.Origin == OriginHubSpot {
+		if l.Origin == OriginHubSpot && l.Failure() != CategoryUndecodable {
 			continue
 		}
 		acct := p.e.account(l.Account)
@@ -401,10 +426,26 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 			continue
 		}
 		card, err := p.readCard(ctx, acct, l)
+		if b, ok := unreadable(err); ok {
+			b.key = l.PersonID
+			if b.id == "" {
+				b.id = l.CardID
+			}
+			bad[acct.Name] = append(bad[acct.Name], b)
+			continue
+		}
 		if err != nil {
 			return err
 		}
+		if card == nil && l.Failure() == CategoryUndecodable {
+			// Gone from Sansan: keep it quarantined, retried ever more rarely.
+			bad[acct.Name] = append(bad[acct.Name], badCard{key: l.PersonID, id: l.CardID, msg: "the card (and its person) can no longer be read from Sansan"})
+			continue
+		}
 		if card != nil {
+			if isStandIn(l) && card.PersonID != "" {
+				standIns[l] = card
+			}
 			if _, ok := byAcct[acct.Name]; !ok {
 				names = append(names, acct.Name)
 			}
@@ -422,15 +463,28 @@ func (p *pass) reread(ctx context.Context, links []*Link) error {
 			return err
 		}
 	}
-	return nil
+	for _, a := range p.e.cfg.Accounts {
+		if err := p.quarantineLinks(ctx, &a, bad[a.Name]); err != nil {
+			return err
+		}
+	}
+	return p.replaceStandIns(ctx, standIns)
 }
 
 // readCard reads a link's card as it is now (a newer card of the person
 // comes through the listing anyway), falling back to the person's head card
 // when that card is gone; nil when the person is gone too (deletes are
-// never propagated).
+// never propagated). A quarantined card whose id could not be read is
+// read through its person; a stand-in link (no person) only by card id.
 func (p *pass) readCard(ctx context.Context, acct *Account, l *Link) (*sansan.BizCard, error) {
-	card, _, err := acct.Client.BizCards.Get(ctx, l.CardID)
+	var card *sansan.BizCard
+	err := error(sansan.ErrNotFound)
+	if l.CardID != "" {
+		card, _, err = acct.Client.BizCards.Get(ctx, l.CardID)
+	}
+	if errors.Is(err, sansan.ErrNotFound) && isStandIn(l) {
+		return nil, nil
+	}
 	if errors.Is(err, sansan.ErrNotFound) {
 		person, _, perr := acct.Client.Persons.Get(ctx, l.PersonID)
 		if errors.Is(perr, sansan.ErrNotFound) {

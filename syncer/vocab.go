@@ -14,11 +14,14 @@ const (
 	ReasonDuplicateEmail ExclusionReason = "duplicate_email" // another person with the same email wins
 	ReasonFiltered       ExclusionReason = "filtered"        // a tag filter or predicate excluded it
 	ReasonDigitizing     ExclusionReason = "digitizing"      // the card is still being digitized
+	// ReasonReplaced marks a stand-in link (keyed by UndecodableKey) whose
+	// card decodes again: the card syncs under its person's own link.
+	ReasonReplaced ExclusionReason = "replaced"
 )
 
 // ExclusionReasons lists every ExclusionReason, for metrics and reports
 // that want a row per reason.
-var ExclusionReasons = []ExclusionReason{ReasonNoEmail, ReasonInvalidEmail, ReasonDuplicateEmail, ReasonFiltered, ReasonDigitizing}
+var ExclusionReasons = []ExclusionReason{ReasonNoEmail, ReasonInvalidEmail, ReasonDuplicateEmail, ReasonFiltered, ReasonDigitizing, ReasonReplaced}
 
 // FailureCategory classifies why a record failed. It is recorded in
 // Link.Reason of a failing link and counted in Report.FailedByCategory.
@@ -33,10 +36,16 @@ const (
 	CategoryMapping      FailureCategory = "mapping"       // the record could not be mapped
 	CategoryUnconfirmed  FailureCategory = "unconfirmed"   // a write was sent, the pass stopped before its answer
 	CategoryOther        FailureCategory = "other"         // anything else
+	// CategoryUndecodable: Sansan served the card in a form the client
+	// cannot decode (a field of the wrong type, JSON nested too deep, a
+	// card larger than the client's response size cap). The card is
+	// quarantined: its link fails with this category, keeping what was
+	// synced before, and is re-read by id on retry until it decodes.
+	CategoryUndecodable FailureCategory = "undecodable"
 )
 
 // FailureCategories lists every FailureCategory.
-var FailureCategories = []FailureCategory{CategoryInvalidValue, CategoryConflict, CategoryNotFound, CategoryRateLimited, CategoryMapping, CategoryUnconfirmed, CategoryOther}
+var FailureCategories = []FailureCategory{CategoryInvalidValue, CategoryConflict, CategoryNotFound, CategoryRateLimited, CategoryMapping, CategoryUnconfirmed, CategoryOther, CategoryUndecodable}
 
 // LinkOrigin says which side created the pair a link ties together.
 type LinkOrigin string

@@ -30,12 +30,82 @@ type subWindow struct {
 	Token string `json:"token,omitempty"`
 	Done  bool   `json:"done,omitempty"`
 
-	first    *cardPage // a page fetched before the split, served first
-	resumed  bool      // Token came from a checkpoint
-	tokens   []string  // tokens[i] fetches the page after page i of this pass
-	saved    int       // last page whose checkpoint is saved (-1: none)
-	finished bool      // its last page was read
+	first   *cardPage // a page fetched before the split, served first
+	resumed bool      // Token came from a checkpoint
+	// pending[i] fetches the page after page base+i of this pass: the
+	// tokens of the pages read but not yet saved, and nothing else, so a
+	// long listing (with large tokens) holds only what resuming needs.
+	pending  []string
+	base     int
+	saved    int  // last page whose checkpoint is saved (-1: none)
+	finished bool // its last page was read
 }
+
+// read records the token that follows the sub-window's next page.
+func (sw *subWindow) read(next string) {
+	if len(sw.pending) == 0 {
+		sw.pending = nil // let a trimmed backing array go
+	}
+	sw.pending = append(sw.pending, next)
+}
+
+// allFinished reports whether every sub-window's last page was read.
+func allFinished(subs []*subWindow) bool {
+	for _, sw := range subs {
+		if !sw.Done && !sw.finished {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultMaxWindowCards is Config.MaxWindowCards's default: no listing
+// window is expected to hold more cards. Sansan's listings say nothing of
+// their total, so this is a generous bound (with 300-card pages, 41,677
+// pages: over two hours at Sansan's 5 requests per second) that only a
+// server that never ends a listing reaches.
+const DefaultMaxWindowCards = 10_000_000
+
+// windowPageLimit is the most pages a pass reads of one account's window
+// (all its parts together): what MaxWindowCards fill at the page size,
+// plus a quarter and 10 pages of slack (short pages, pages cut smaller to
+// isolate a card over the size cap).
+func (e *Engine) windowPageLimit() int {
+	cards := e.cfg.MaxWindowCards
+	if cards <= 0 {
+		cards = DefaultMaxWindowCards
+	}
+	size := e.pageSize()
+	pages := (cards + size - 1) / size
+	return pages + pages/4 + 10
+}
+
+// ErrTooManyPages matches a *PageLimitError.
+var ErrTooManyPages = errors.New("syncer: listing does not end")
+
+// PageLimitError ends a pass whose Sansan listing of one account's window
+// still had more pages after as many as the window can hold (see
+// Config.MaxWindowCards): the server keeps answering "more pages". What
+// was read is written and checkpointed; the next pass resumes there and
+// reads at most as many pages again. It matches ErrTooManyPages.
+type PageLimitError struct {
+	// Account is the account whose listing did not end.
+	Account string
+	// From and To are the window's bounds.
+	From, To time.Time
+	// Pages is how many pages the pass read of the window; Limit the most
+	// it may.
+	Pages, Limit int
+}
+
+// Error implements error.
+func (e *PageLimitError) Error() string {
+	return fmt.Sprintf("syncer: account %q: the card listing of window %s to %s still has more pages after %d, the most the window can hold (%d; Config.MaxWindowCards): the server keeps answering hasMore; pass stopped",
+		e.Account, e.From.Format(time.RFC3339), e.To.Format(time.RFC3339), e.Pages, e.Limit)
+}
+
+// Is matches ErrTooManyPages.
+func (e *PageLimitError) Is(target error) bool { return target == ErrTooManyPages }
 
 // subCursorPrefix marks a checkpoint cursor that holds sub-windows rather
 // than one Sansan page token.
@@ -166,6 +236,10 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 				}
 				idx, opts.NextPageToken = 1, sw.first.next
 			}
+			// over is the last answer at the current token when it was too
+			// large: the same page is being asked for again, smaller.
+			var over *sansan.ResponseTooLargeError
+			keepSmall := false // restarted after shrinking: pages stay small
 			for {
 				select {
 				case sem <- struct{}{}:
@@ -173,20 +247,56 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 					return
 				}
 				cards, resp, err := acct.Client.BizCards.List(ctx, &opts)
+				var pg cardPage
+				refused := err != nil && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired)
+				byID := refused && over != nil && over.Scanned
+				if byID {
+					// The service took the token back once it had served
+					// the page too large: read that page's cards one by
+					// one, by the ids its scan found, and go on after it.
+					p.e.log.WarnContext(ctx, "page token taken back after a page over the size cap; reading its cards one by one", "account", acct.Name, "cards", len(over.Cards))
+					pg = p.readRefs(ctx, acct, over, sw)
+				}
 				<-sem
-				if err != nil && idx == 0 && sw.resumed && opts.NextPageToken != "" && errors.Is(err, sansan.ErrPageTokenExpired) {
-					// A saved page token the service no longer accepts:
-					// list this sub-window again from its start; links
-					// make the re-read cost reads, not writes.
+				if refused && !byID && (idx == 0 && sw.resumed || over != nil) {
+					// A saved page token the service no longer accepts, or
+					// one it took back after a page too large that could
+					// not be scanned: list this sub-window again from its
+					// start; links make the re-read cost reads, not
+					// writes.
 					p.e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
 					opts.NextPageToken = ""
+					// Smaller pages from here on: growing back would meet
+					// the card too large again in a page whose token the
+					// service takes back.
+					keepSmall = keepSmall || over != nil
+					over = nil
 					continue
 				}
-				pg := cardPage{cards: cards, err: err}
-				if err == nil {
-					pg.next, pg.more = resp.NextPageToken, resp.HasMore && resp.NextPageToken != ""
+				over = nil
+				var tl *sansan.ResponseTooLargeError
+				switch {
+				case byID:
+				case errors.As(err, &tl) && opts.Limit > 1:
+					// A page over the client's size cap: ask for the same
+					// page in halves until the card that is too large
+					// stands alone.
+					opts.Limit /= 2
+					over = tl
+					p.e.log.WarnContext(ctx, "listing page over the response size cap; retrying with smaller pages", "account", acct.Name, "limit", opts.Limit)
+					continue
+				case errors.As(err, &tl):
+					pg = oversizedPage(tl, sw)
+				case err != nil:
+					pg.err = err
+				default:
+					pg = cardPage{cards: cards, bad: undecodables(resp), next: resp.NextPageToken, more: resp.HasMore && resp.NextPageToken != ""}
+					// Back to full pages once past the card too large.
+					if !keepSmall {
+						opts.Limit = min(base.Limit, 2*opts.Limit)
+					}
 				}
-				if !send(subPage{cardPage: pg, sub: i, idx: idx}) || err != nil || !pg.more {
+				if !send(subPage{cardPage: pg, sub: i, idx: idx}) || pg.err != nil || !pg.more {
 					return
 				}
 				opts.NextPageToken = pg.next
@@ -201,8 +311,22 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 	return ch
 }
 
+// oversizedPage is the page of a single card over the client's size cap:
+// the card is quarantined by its id and the listing steps past it with the
+// page's next token. Without an id to quarantine it by, or a next token to
+// go on with, the listing fails, naming the window.
+func oversizedPage(tl *sansan.ResponseTooLargeError, sw *subWindow) cardPage {
+	if tl.Scanned && len(tl.Cards) == 1 && (tl.Cards[0].ID != "" || tl.Cards[0].PersonID != "") {
+		return cardPage{bad: []badCard{oversized(tl.Cards[0], tl.Limit)}, next: tl.NextPageToken, more: tl.HasMore && tl.NextPageToken != ""}
+	}
+	return cardPage{err: fmt.Errorf("window %s to %s: a single card is larger than the Sansan client's response size cap "+
+		"and its id or the next page cannot be read past it, so it cannot be quarantined; fix the card in Sansan or raise sansan.WithMaxResponseSize: %w",
+		sw.From.Format(time.RFC3339), sw.To.Format(time.RFC3339), tl)}
+}
+
 // advanceSubs moves each sub-window's saved position past its pages whose
-// records are all applied, and reports whether any moved.
+// records are all applied, and reports whether any moved. The tokens of
+// the pages saved are dropped.
 func advanceSubs(x *executor, subs []*subWindow) bool {
 	moved := false
 	for i, sw := range subs {
@@ -210,14 +334,17 @@ func advanceSubs(x *executor, subs []*subWindow) bool {
 			continue
 		}
 		last := sw.saved
-		for last+1 < len(sw.tokens) && x.donePage(i*pageStride+last+1) {
+		for last+1 < sw.base+len(sw.pending) && x.donePage(i*pageStride+last+1) {
 			last++
 		}
 		if last == sw.saved {
 			continue
 		}
-		sw.saved, sw.Token, moved = last, sw.tokens[last], true
-		if sw.finished && last == len(sw.tokens)-1 {
+		sw.saved, sw.Token, moved = last, sw.pending[last-sw.base], true
+		clear(sw.pending[:last-sw.base+1]) // no token outlives its page
+		sw.pending = sw.pending[last-sw.base+1:]
+		sw.base = last + 1
+		if sw.finished && len(sw.pending) == 0 {
 			sw.Done = true
 		}
 	}

@@ -585,11 +585,47 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// ErrBodyTooLarge reports a response body over the configured cap.
+// ErrBodyTooLarge reports a response body over the configured cap; the
+// error is a *BodyTooLargeError.
 var ErrBodyTooLarge = errors.New("response body too large")
 
+// BodyTooLargeError reports a 2xx response body over Config.MaxBody. It
+// matches ErrBodyTooLarge.
+type BodyTooLargeError struct {
+	// Limit is the cap in bytes.
+	Limit int64
+}
+
+// Error implements error.
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("response body over the %d-byte limit", e.Limit)
+}
+
+// Is matches ErrBodyTooLarge.
+func (e *BodyTooLargeError) Is(target error) bool { return target == ErrBodyTooLarge }
+
+// BodyDecoder is implemented by a Call.Out that decodes the 2xx body
+// itself: Do reads the body (at most Config.MaxBody bytes) and calls
+// DecodeBody with it instead of decoding it as JSON into Out. An empty or
+// whitespace-only body is ErrEmptyBody, as for any Out, and DecodeBody is
+// not called.
+type BodyDecoder interface {
+	DecodeBody(data []byte) error
+}
+
+// OversizeScanner is implemented by a Call.Out that can learn something
+// from a 2xx body over Config.MaxBody without keeping it: Do calls
+// ScanOversized with a reader of the whole body, from its first byte (the
+// part already read, then the rest of the stream), and then fails the call
+// with a *BodyTooLargeError. ScanOversized must bound what it reads and
+// keeps; whatever it finds it keeps in the Out for the caller.
+type OversizeScanner interface {
+	ScanOversized(body io.Reader)
+}
+
 // decodeBody decodes JSON into out, tolerating an empty body, unknown fields
-// and nulls; an io.Writer receives the raw bytes instead.
+// and nulls; an io.Writer receives the raw bytes instead, and a
+// BodyDecoder the body to decode itself.
 //
 // size is the Content-Length when known (-1 otherwise): reading into a
 // buffer of that size avoids io.ReadAll's repeated growth, which for a
@@ -605,7 +641,7 @@ func decodeBody(r io.Reader, out any, limit, size int64) error {
 			return fmt.Errorf("read body: %w", err)
 		}
 		if n > limit {
-			return ErrBodyTooLarge
+			return &BodyTooLargeError{Limit: limit}
 		}
 		return nil
 	}
@@ -635,7 +671,16 @@ func decodeBody(r io.Reader, out any, limit, size int64) error {
 		return fmt.Errorf("read body: %w", err)
 	}
 	if int64(len(data)) > limit {
-		return ErrBodyTooLarge
+		if sc, ok := out.(OversizeScanner); ok {
+			sc.ScanOversized(io.MultiReader(bytes.NewReader(data), r))
+		}
+		return &BodyTooLargeError{Limit: limit}
+	}
+	if d, ok := out.(BodyDecoder); ok {
+		if len(bytes.TrimSpace(data)) == 0 {
+			return ErrEmptyBody
+		}
+		return d.DecodeBody(data)
 	}
 	return DecodeJSON(data, out)
 }

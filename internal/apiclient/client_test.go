@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -34,6 +35,26 @@ type listOptions struct {
 type note struct {
 	Name string   `json:"name"`
 	Tags []string `json:"tags,omitempty"`
+}
+
+// selfDecoder decodes the body itself (apiclient.BodyDecoder) and records
+// what an oversized body held (apiclient.OversizeScanner).
+type selfDecoder struct {
+	Body    string
+	Scanned string
+}
+
+func (d *selfDecoder) DecodeBody(data []byte) error {
+	if bytes.HasPrefix(data, []byte("bad")) {
+		return errors.New("refused by the decoder")
+	}
+	d.Body = string(data)
+	return nil
+}
+
+func (d *selfDecoder) ScanOversized(body io.Reader) {
+	b, _ := io.ReadAll(io.LimitReader(body, 64))
+	d.Scanned = string(b)
 }
 
 // countingBody counts how often it is JSON-encoded.
@@ -538,6 +559,25 @@ func TestDoSuccessBodies(t *testing.T) {
 		{name: "exactly max body", status: 200, body: `{"name":"abc"}`, maxBody: 14, out: func() any { return &note{} }, want: &note{Name: "abc"}},
 		{name: "over max body", status: 200, body: `{"name":"abcd"}`, maxBody: 14, out: func() any { return &note{} }, wantErr: apiclient.ErrBodyTooLarge},
 		{name: "writer over max body", status: 200, body: "0123456789ABCDEF", maxBody: 10, out: func() any { return &bytes.Buffer{} }, wantErr: apiclient.ErrBodyTooLarge},
+		{name: "self decoder gets the raw body", status: 200, body: "not json", out: func() any { return &selfDecoder{} }, want: &selfDecoder{Body: "not json"}},
+		{name: "self decoder error", status: 200, body: "bad body", out: func() any { return &selfDecoder{} }, check: func(t *testing.T, err error) {
+			if !strings.Contains(err.Error(), "refused by the decoder") {
+				t.Errorf("error %q is not the decoder's", err)
+			}
+		}},
+		{name: "self decoder empty body", status: 200, body: " \n", out: func() any { return &selfDecoder{} }, wantErr: apiclient.ErrEmptyBody},
+		{
+			name: "oversize scanner reads the whole body", status: 200, body: "0123456789ABCDEFGHIJ", maxBody: 10, out: func() any { return &selfDecoder{} },
+			check: func(t *testing.T, err error) {
+				var tl *apiclient.BodyTooLargeError
+				if !errors.As(err, &tl) || tl.Limit != 10 || !errors.Is(err, apiclient.ErrBodyTooLarge) {
+					t.Fatalf("error %v is not a *BodyTooLargeError of limit 10", err)
+				}
+				if !strings.Contains(err.Error(), "over the 10-byte limit") {
+					t.Errorf("error %q does not state the limit", err)
+				}
+			},
+		},
 		{name: "empty body with out", status: 200, body: "", out: func() any { return &note{} }, wantErr: apiclient.ErrEmptyBody},
 		{name: "no content with out", status: 204, body: "", out: func() any { return &note{} }, wantErr: apiclient.ErrEmptyBody},
 		{name: "whitespace body with out", status: 200, body: " \r\n\t", out: func() any { return &note{} }, wantErr: apiclient.ErrEmptyBody},
@@ -736,6 +776,36 @@ func TestNewValidates(t *testing.T) {
 			}
 			if err == nil && c == nil {
 				t.Fatal("New returned nil client and nil error")
+			}
+		})
+	}
+}
+
+// TestOversizeScannerSeesWholeBody: an Out that scans oversized bodies is
+// handed the body from its first byte to its end (the part read up to the
+// cap and the rest of the stream), whether the length was announced or
+// not, and the call still fails as too large.
+func TestOversizeScannerSeesWholeBody(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("0123456789", 5)
+	for _, announced := range []bool{true, false} {
+		t.Run(fmt.Sprintf("announced=%t", announced), func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t, apiclient.Config{MaxBody: 16})
+			mt.RegisterResponder("GET", testBase+"doc", func(req *http.Request) (*http.Response, error) {
+				resp := httpmock.NewStringResponse(200, body)
+				if !announced {
+					resp.ContentLength = -1
+				}
+				return resp, nil
+			})
+			out := &selfDecoder{}
+			_, err := c.Do(t.Context(), apiclient.Call{Method: "GET", Path: "doc", Out: out})
+			if !errors.Is(err, apiclient.ErrBodyTooLarge) {
+				t.Fatalf("Do error = %v, want ErrBodyTooLarge", err)
+			}
+			if diff := cmp.Diff(&selfDecoder{Scanned: body}, out); diff != "" {
+				t.Errorf("scanned (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -56,6 +56,7 @@ type Settings struct {
 	userAgent        string
 	sleep            func(context.Context, time.Duration) error
 	retryHook        func(context.Context, RetryEvent)
+	maxBody          int64
 }
 
 // Errorf returns an error whose message starts with the service name.
@@ -209,6 +210,17 @@ func (s *Settings) SetRetryHook(f func(ctx context.Context, ev RetryEvent)) erro
 	return nil
 }
 
+// SetMaxBody caps a successful response body at n bytes (DefaultMaxBody
+// unless called); a larger body fails the call with a *BodyTooLargeError.
+// n must be at least 1 KiB, so that an ordinary answer always fits.
+func (s *Settings) SetMaxBody(n int64) error {
+	if n < 1<<10 {
+		return s.Errorf("max response size %d must be at least 1024 bytes", n)
+	}
+	s.maxBody = n
+	return nil
+}
+
 // Build completes cfg, which carries the service's Auth, Classify,
 // CheckResponse and Secrets, with the settings and returns the client.
 func (s *Settings) Build(cfg Config) (*Client, error) {
@@ -258,6 +270,9 @@ func (s *Settings) Build(cfg Config) (*Client, error) {
 	}
 	cfg.Sleep = s.sleep
 	cfg.RetryHook = s.retryHook
+	if s.maxBody > 0 {
+		cfg.MaxBody = s.maxBody
+	}
 	return New(cfg)
 }
 

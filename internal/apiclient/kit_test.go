@@ -58,6 +58,8 @@ func TestSettingsErrors(t *testing.T) {
 		{name: "nil logger", set: func(s *apiclient.Settings) error { return s.SetLogger(nil) }, wantMsg: "svc: logger must not be nil"},
 		{name: "two-line user agent", set: func(s *apiclient.Settings) error { return s.SetUserAgent("a\nb") }, wantMsg: `svc: user agent "a\nb" must be non-empty and on one line`},
 		{name: "nil sleep", set: func(s *apiclient.Settings) error { return s.SetSleep(nil) }, wantMsg: "svc: sleep function must not be nil"},
+		{name: "tiny max body", set: func(s *apiclient.Settings) error { return s.SetMaxBody(1023) }, wantMsg: "svc: max response size 1023 must be at least 1024 bytes"},
+		{name: "max body", set: func(s *apiclient.Settings) error { return s.SetMaxBody(1 << 10) }},
 		{name: "nil retry hook", set: func(s *apiclient.Settings) error { return s.SetRetryHook(nil) }, wantMsg: "svc: retry hook must not be nil"},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,9 @@ var explanations = map[string]string{
 	string(syncer.CategoryRateLimited):  "retries ran out on rate limits",
 	string(syncer.CategoryMapping):      "the record could not be mapped",
 	string(syncer.CategoryOther):        "another error",
+	string(syncer.CategoryUnconfirmed):  "a write was sent and the pass stopped before its answer; the next pass confirms it",
+	string(syncer.CategoryUndecodable):  "Sansan served the card in a form that cannot be read; quarantined until fixed",
+	string(syncer.ReasonReplaced):       "stood in for an unreadable card that now syncs under its person",
 }
 
 // Explain returns a short sentence saying what an exclusion reason or a

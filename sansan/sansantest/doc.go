@@ -149,6 +149,14 @@
 // with [http.ErrAbortHandler]). Injected faults apply before authentication
 // and rate limiting. [WithLatency] delays every response.
 //
+// Broken data: [Fake.SetRawField] serves one member of a card verbatim in
+// every response that renders it (an object as memo, a number as
+// personId), [Fake.SetRawCard] serves a whole card verbatim (not a card,
+// or nested deeper than decoders allow), and [Fake.ClearRaw] serves it as
+// itself again without touching its update time, as when a server bug is
+// fixed. [Fake.ServeEndlessPages] makes listings and searches never end:
+// empty pages, each with hasMore and a fresh token of the given size.
+//
 // [Fake.Requests] counts every request by endpoint template (e.g.
 // "GET /bizCards/{id}", see the Endpoint constants), including rejected,
 // injected and dropped ones; unknown paths count under "METHOD (unmatched)".

@@ -96,9 +96,19 @@ func (f *Fake) appendTag(b []byte, t *Tag) []byte {
 	return append(b, '}')
 }
 
-// appendCard appends the wire form of c, as [Fake.toWire] would render it.
-// f.mu must be held.
+// appendCard appends the wire form of c, as [Fake.toWire] would render it,
+// or as SetRawField or SetRawCard asked. f.mu must be held.
 func (f *Fake) appendCard(b []byte, u *User, c *Card, includeTags bool) []byte {
+	if len(f.raws) > 0 {
+		if rc := f.raws[c.ID]; rc != nil {
+			return f.appendRaw(b, u, c, includeTags, rc)
+		}
+	}
+	return f.appendCardJSON(b, u, c, includeTags)
+}
+
+// appendCardJSON appends the card's own wire form. f.mu must be held.
+func (f *Fake) appendCardJSON(b []byte, u *User, c *Card, includeTags bool) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, c.ID)
 	b = append(b, `,"companyId":`...)

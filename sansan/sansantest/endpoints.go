@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -380,9 +381,23 @@ func (f *Fake) handleGetCard(w http.ResponseWriter, r *http.Request, u *User, id
 		return
 	}
 	f.mu.RLock()
+	if f.hasRaw(c.ID) {
+		b := append([]byte(`{"item":`), f.appendCard(nil, u, c, includeTags)...)
+		f.mu.RUnlock()
+		writeRaw(w, append(b, "}\n"...))
+		return
+	}
 	wc := f.toWire(u, c, includeTags)
 	f.mu.RUnlock()
 	writeJSON(w, http.StatusOK, wireItem[wireCard]{Item: wc})
+}
+
+// writeRaw writes a 200 with a JSON body rendered by hand.
+func writeRaw(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // handleImage serves GET /bizCards/{id}/image as JPEG bytes.
@@ -490,6 +505,14 @@ func (f *Fake) handlePerson(w http.ResponseWriter, r *http.Request, u *User, id 
 		}
 	}
 	var wc wireCard
+	if head != nil && f.hasRaw(head.ID) {
+		b := append([]byte(`{"item":{"id":`), appendString(nil, id)...)
+		b = append(b, `,"headBizCard":`...)
+		b = f.appendCard(b, u, head, includeTags)
+		f.mu.RUnlock()
+		writeRaw(w, append(b, "}}\n"...))
+		return
+	}
 	if head != nil {
 		wc = f.toWire(u, head, includeTags)
 	}

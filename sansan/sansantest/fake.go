@@ -142,6 +142,10 @@ type Fake struct {
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
 
+	// raws are cards served other than as themselves (guarded by mu).
+	raws    map[string]*rawCard
+	endless endless
+
 	image []byte
 }
 
@@ -167,6 +171,7 @@ func New(opts ...Option) *Fake {
 		snapshots: map[string]*snapshot{},
 		counts:    map[string]int{},
 		limiters:  map[string]*rate.Limiter{},
+		raws:      map[string]*rawCard{},
 		image:     cardJPEG,
 	}
 }

@@ -148,6 +148,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if (endpoint == EndpointListBizCards || endpoint == EndpointSearchBizCards) && f.serveEndless(w) {
+		return
+	}
 	switch endpoint {
 	case EndpointListBizCards:
 		f.handleList(w, r, user)
