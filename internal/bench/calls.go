@@ -14,7 +14,7 @@ import (
 // callCounts splits the requests the fakes received.
 type callCounts struct {
 	SansanList, SansanOther       int // GET /bizCards pages; anything else (tags)
-	HubSpotWrite, HubSpotProps    int // batch create/update/upsert; property definitions (preflight)
+	HubSpotWrite, HubSpotProps    int // batch create/update/upsert; property definitions and account details (preflight)
 	HubSpotOther                  int // reads, searches, single-record calls
 	SansanTotal, HubSpotTotal     int
 	SansanByEndpoint, HubSpotByEP map[string]int
@@ -33,7 +33,7 @@ func split(s stats) callCounts {
 	for k, v := range s.HubSpot {
 		c.HubSpotTotal += v
 		switch {
-		case strings.Contains(k, "/properties/"):
+		case strings.Contains(k, "/properties/") || strings.Contains(k, "/account-info/"):
 			c.HubSpotProps += v
 		case strings.HasPrefix(k, "POST /crm/v3/objects/contacts/batch/") && !strings.HasSuffix(k, "/read") && !strings.HasSuffix(k, "/archive"):
 			c.HubSpotWrite += v

@@ -34,7 +34,7 @@ func benchCalls(ctx context.Context, w io.Writer, o options) error {
 		"Counts are what the fakes received. N is the number of generated cards; the listing returns each person's head card "+
 		"(\"listed\"); \"contacts\" are the contacts in HubSpot afterwards, \"written\" the records created or updated (a contact written twice counts twice). "+
 		"Bound = ceil(listed/300) Sansan pages + ceil((contacts + failed)/100) HubSpot batch writes; "+
-		"preflight (Sansan tags, HubSpot property group and definitions) is constant and shown apart. Each run uses another seed (seed, seed+1, …); "+
+		"preflight (Sansan tags and key owner, HubSpot account details, property group and definitions) is constant and shown apart. Each run uses another seed (seed, seed+1, …); "+
 		"cells give min / median / max over runs.\n\n")
 	fmt.Fprintf(w, "| N cards | runs | listed | contacts | written | Sansan pages (bound) | HubSpot writes (bound) | other calls | preflight | calls over bound | calls / contact (excl. preflight) | SDK CPU / card | wall |\n")
 	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
