@@ -21,12 +21,10 @@ type pass struct {
 	store Store     // the engine's store, or a dry-run overlay over it
 	meta  MetaStore // the store's records of the engine, nil if it has none
 	fence Fence     // the lease the pass runs under, nil without one
-
-	intentSeq int  // numbers the pass's write intents
-	sink      sink // where writes go: the services, or a dry-run recorder
-	plan      *planner
-	rep       *Report
-	start     time.Time
+	sink  sink      // where writes go: the services, or a dry-run recorder
+	plan  *planner
+	rep   *Report
+	start time.Time
 
 	hubspotCalls0 int64
 	sansanCalls0  []int64
