@@ -247,17 +247,7 @@ var cancelCases = []testCase{
 		if err := s.PutCheckpoint(t.Context(), "cards", fullCheckpoint()); err != nil {
 			t.Fatalf("PutCheckpoint: %v", err)
 		}
-		past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
-		defer cancel()
-		contexts := []struct {
-			name string
-			ctx  context.Context
-			want error
-		}{
-			{"Canceled", cancelled(t), context.Canceled},
-			{"DeadlineExceeded", past, context.DeadlineExceeded},
-		}
-		for _, c := range contexts {
+		for _, c := range doneContexts(t) {
 			calls := []struct {
 				method string
 				call   func(context.Context) error
@@ -311,4 +301,22 @@ var cancelCases = []testCase{
 			t.Errorf("Checkpoint after a cancelled PutCheckpoint = %v, want an error matching ErrNotFound", err)
 		}
 	}},
+}
+
+// doneContext is a context that has ended, and the error a store must
+// return for it.
+type doneContext struct {
+	name string
+	ctx  context.Context
+	want error
+}
+
+// doneContexts returns a cancelled context and one past its deadline.
+func doneContexts(t *testing.T) []doneContext {
+	past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	t.Cleanup(cancel)
+	return []doneContext{
+		{"Canceled", cancelled(t), context.Canceled},
+		{"DeadlineExceeded", past, context.DeadlineExceeded},
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
@@ -295,17 +294,7 @@ var metaCases = []testCase{
 	}),
 	metaCase("Cancel", func(t *testing.T, _ syncer.Store, m syncer.MetaStore) {
 		putMeta(t, m, "kept", []byte("before"))
-		past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
-		defer cancel()
-		contexts := []struct {
-			name string
-			ctx  context.Context
-			want error
-		}{
-			{"Canceled", cancelled(t), context.Canceled},
-			{"DeadlineExceeded", past, context.DeadlineExceeded},
-		}
-		for _, c := range contexts {
+		for _, c := range doneContexts(t) {
 			calls := []struct {
 				method string
 				call   func(context.Context) error
