@@ -128,6 +128,7 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	}
 	err = p.run(sansan.ContextWithRetryHook(ctx, p.retried))
 	p.finish()
+	p.rep.Err = err
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)
 	}
