@@ -12,17 +12,25 @@ import (
 	"github.com/cardbridge/sansanhubspot/sansan"
 )
 
-// Direction selects which way records flow.
+// Direction selects which way records flow through the whole engine. A
+// mapped field's own [mapping.Direction] narrows it, never widens it: a
+// field flows to HubSpot when both [Direction.FlowsToHubSpot] and the
+// field's FlowsToHubSpot are true, and likewise to Sansan.
+// [Direction.MappingDirection] and [DirectionFromMapping] convert between
+// the two types.
 type Direction int
 
 // Directions. The zero value syncs Sansan cards into HubSpot contacts.
 const (
+	// SansanToHubSpot writes cards to contacts (mapping.ToHubSpot).
 	SansanToHubSpot Direction = iota
+	// HubSpotToSansan registers contacts as cards (mapping.ToSansan).
 	HubSpotToSansan
+	// TwoWay does both in every pass (mapping.Both).
 	TwoWay
 )
 
-// String returns the direction's name.
+// String returns "sansan_to_hubspot", "hubspot_to_sansan" or "two_way".
 func (d Direction) String() string {
 	switch d {
 	case SansanToHubSpot:
@@ -32,26 +40,36 @@ func (d Direction) String() string {
 	case TwoWay:
 		return "two_way"
 	}
-	return fmt.Sprintf("direction(%d)", int(d))
+	return fmt.Sprintf("Direction(%d)", int(d))
 }
 
 // ParseDirection parses a direction as String writes it ("two_way") or
-// with hyphens ("two-way"), in any case; "" is SansanToHubSpot. Flags and
-// config files use it through UnmarshalText.
+// with hyphens ("two-way"), in any case; "" is SansanToHubSpot. The names
+// of the equivalent [mapping.Direction] ("to_hubspot", "to_sansan",
+// "both") are accepted too, so one vocabulary serves both in
+// configuration files. Flags and config files use it through
+// UnmarshalText.
 func ParseDirection(s string) (Direction, error) {
 	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_") {
-	case "sansan_to_hubspot", "":
+	case "sansan_to_hubspot", "to_hubspot", "":
 		return SansanToHubSpot, nil
-	case "hubspot_to_sansan":
+	case "hubspot_to_sansan", "to_sansan":
 		return HubSpotToSansan, nil
-	case "two_way", "twoway":
+	case "two_way", "twoway", "both":
 		return TwoWay, nil
 	}
 	return 0, fmt.Errorf("syncer: unknown direction %q: want sansan-to-hubspot, hubspot-to-sansan or two-way", s)
 }
 
-// MarshalText implements encoding.TextMarshaler.
-func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+// MarshalText implements encoding.TextMarshaler with the names of
+// [Direction.String]; like [mapping.Direction.MarshalText], it fails for a
+// value that is not one of the three directions.
+func (d Direction) MarshalText() ([]byte, error) {
+	if d < SansanToHubSpot || d > TwoWay {
+		return nil, fmt.Errorf("syncer: invalid direction %d", int(d))
+	}
+	return []byte(d.String()), nil
+}
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseDirection.
 func (d *Direction) UnmarshalText(b []byte) error {
