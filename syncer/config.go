@@ -99,6 +99,9 @@ const (
 // Account is one Sansan API key feeding the HubSpot account.
 type Account struct {
 	// Name labels the account in reports and logs; unique per engine.
+	// Records that refer to an account hold this name in a field called
+	// Account: AccountReport.Account, Progress.Account, Failure.Account
+	// and Link.Account.
 	Name string
 	// Client is the Sansan client for this key. Its key owner's visibility
 	// bounds what syncs: use a Sansan administrator's key to see all cards.
@@ -118,16 +121,28 @@ const MaxWriteConcurrency = 16
 // MaxTagIDs is the most tags one account may filter on.
 const MaxTagIDs = 300
 
-// Progress is passed to Config.Progress as a pass advances.
+// Progress is passed to Config.Progress as a pass advances: the running
+// counts of one account and direction, with the names and meaning of the
+// [AccountReport] the pass's Report will hold.
 type Progress struct {
 	Direction Direction
-	Account   string
+	// Account is the Name of the Account ([Account.Name]) being read; in
+	// HubSpot → Sansan, the account cards are registered with.
+	Account string
 	// Read counts records read so far in this pass and direction.
 	Read int
-	// Written counts records created or updated so far.
+	// Written counts records written so far.
+	//
+	// Deprecated: Written has no counterpart in AccountReport; use Created
+	// and Updated. It is still filled: in Sansan → HubSpot with the records
+	// whose writes have been saved, in HubSpot → Sansan with Created.
 	Written int
 	// Done is true on the last call of a direction for an account.
 	Done bool
+	// Created, Updated, Unchanged, Excluded and Failed count records so far
+	// in this pass and direction, as AccountReport does; a dry run counts
+	// what it would create and update.
+	Created, Updated, Unchanged, Excluded, Failed int
 }
 
 // Config configures an Engine. HubSpot and at least one account are

@@ -168,10 +168,10 @@ func (p *progress) update(pr syncer.Progress) {
 		if pr.Done {
 			state = "done"
 		}
-		fmt.Fprintf(p.w, "    %s %s: %d %s read, %d written %s\n", pr.Account, dir, pr.Read, noun, pr.Written, state)
+		fmt.Fprintf(p.w, "    %s %s: %d %s read, %d written %s\n", pr.Account, dir, pr.Read, noun, pr.Created+pr.Updated, state)
 		return
 	}
-	line := fmt.Sprintf("%d %s read, %d written", pr.Read, noun, pr.Written)
+	line := fmt.Sprintf("%d %s read, %d written", pr.Read, noun, pr.Created+pr.Updated)
 	if p.total > 0 && pr.Direction == syncer.SansanToHubSpot {
 		const width = 30
 		n := min(width, pr.Read*width/p.total)
