@@ -152,7 +152,10 @@ type Config struct {
 	HubSpot *hubspot.Client
 	// Accounts are the Sansan API keys feeding HubSpot.
 	Accounts []Account
-	// Store keeps links and checkpoints; nil uses a new MemoryStore.
+	// Store keeps links and checkpoints. nil uses a new MemoryStore,
+	// which forgets them when the process ends, so every restart re-does
+	// the initial sync (reading every card again); New logs a warning
+	// then. Services use a durable store such as filestore or pgstore.
 	Store Store
 	// Locker, when set, is locked around every pass, so replicas sharing
 	// Store never run passes concurrently (see Locker).
@@ -224,6 +227,9 @@ type Config struct {
 	// Now returns the current time (time.Now when nil); tests inject a clock.
 	Now func() time.Time
 }
+
+// nilStoreWarning is what New logs when Config.Store is nil.
+const nilStoreWarning = "syncer: Config.Store is nil: links and checkpoints are kept in memory, so every restart re-does the initial sync; use a durable store (filestore, pgstore)"
 
 // ConfigError reports a configuration problem found by New or by a pass's
 // preflight, before any record is written.

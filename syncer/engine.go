@@ -48,7 +48,8 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Store == nil {
+	memoryStore := cfg.Store == nil
+	if memoryStore {
 		cfg.Store = NewMemoryStore()
 	}
 	if cfg.Interval == 0 {
@@ -59,6 +60,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if memoryStore {
+		cfg.Logger.Warn(nilStoreWarning)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -143,9 +147,11 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 }
 
 // Run syncs until ctx ends: a pass immediately (the initial sync on a new
-// store), then one every Interval. A failed pass is logged and retried with
-// backoff; a HubSpot daily-limit error pauses passes until DailyLimitPause
-// has passed. Run returns nil when ctx is cancelled, and an error only for
+// store), then one every Interval. With a nil Config.Store the links and
+// checkpoints live in memory, so every restart of the process re-does the
+// initial sync: give a service a durable Store. A failed pass is logged
+// and retried with backoff; a HubSpot daily-limit error pauses passes
+// until DailyLimitPause has passed. Run returns nil when ctx is cancelled, and an error only for
 // problems no retry can fix (invalid configuration, rejected credentials).
 func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
