@@ -42,8 +42,9 @@ type Report struct {
 	// Err is the error that stopped the pass, the one SyncOnce returned
 	// with this report (and OnPass received); nil when the pass completed.
 	// The counts of a failed pass cover the records it handled before it
-	// stopped, and String begins with "pass failed: " and the error.
-	Err error
+	// stopped, and String begins with "pass failed: " and the error. An
+	// error has no JSON form, so encoding/json skips it.
+	Err error `json:"-"`
 }
 
 // MaxReportedFailures caps Report.Failures.

@@ -1,12 +1,14 @@
 package syncer_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/time/rate"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
@@ -114,5 +116,26 @@ func TestFailedPassReport(t *testing.T) {
 				t.Errorf("String() = %q, want the error %q on its first line", s, err)
 			}
 		})
+	}
+}
+
+// TestReportJSONSkipsErr: a failed pass's report still encodes and
+// decodes with encoding/json; the error, which has no JSON form, is left
+// out.
+func TestReportJSONSkipsErr(t *testing.T) {
+	t.Parallel()
+	in := syncer.Report{Created: 2, Failed: 1, Err: errors.New("boom")}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncer.Report
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", b, err)
+	}
+	want := in
+	want.Err = nil
+	if diff := cmp.Diff(want, out, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("round trip mismatch (-want +got):\n%s", diff)
 	}
 }
