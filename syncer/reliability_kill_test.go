@@ -71,7 +71,12 @@ func TestReliabilityKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	cards := scaled(1500, 300)
+	// 600 cards by default (every write batch of a 6-batch sync is a
+	// kill point candidate), 1,500 in the soak run.
+	cards := scaled(600, 300)
+	if soak() {
+		cards = 1500
+	}
 	// The probe counts the requests of an uninterrupted sync.
 	probe := newRelEnv(t, relOpts{cards: cards, seed: 51})
 	probe.syncOnce(probe.relEngine(probe.store, nil))
