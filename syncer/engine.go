@@ -151,8 +151,9 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 // checkpoints live in memory, so every restart of the process re-does the
 // initial sync: give a service a durable Store. A failed pass is logged
 // and retried with backoff; a HubSpot daily-limit error pauses passes
-// until DailyLimitPause has passed. Run returns nil when ctx is cancelled, and an error only for
-// problems no retry can fix (invalid configuration, rejected credentials).
+// until DailyLimitPause has passed. Run returns nil when ctx is
+// cancelled, and an error only for problems no retry can fix (invalid
+// configuration, rejected credentials).
 func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
 	for {
