@@ -337,18 +337,20 @@ func ExampleContactFilter() {
 }
 
 // TwoWay syncs both ways in every pass. HubSpot's changes are read first:
-// a contact no card made is registered in Sansan as a card; then cards are
-// written to contacts, the registered card's Sansan ids included (the
-// "updated 1"). Sansan's API cannot update a card, so HubSpot edits of
-// linked contacts are reported (Report.SansanChangesNotApplied), not
-// applied. The next pass writes nothing unless something changed: the
-// engine's own writes do not echo back.
+// a contact no card made is registered in Sansan as a card, and cards are
+// written to contacts. The registered card's Sansan ids are written back
+// to its contact by the Sansan half of the same pass, or of the next one
+// when the card's update time falls after the pass's window. Sansan's API
+// cannot update a card, so HubSpot edits of linked contacts are reported
+// (Report.SansanChangesNotApplied), not applied. Once both sides agree, a
+// pass writes nothing: the engine's own writes do not echo back.
 func ExampleDirection() {
 	f := startFakes(100)
 	defer f.Close()
-	if _, err := f.HubSpot.Fake.CreateContact(map[string]string{
+	only, err := f.HubSpot.Fake.CreateContact(map[string]string{
 		"email": "only.in.hubspot@example.co.jp", "firstname": "太郎", "lastname": "佐藤", "company": "株式会社ハブ",
-	}); err != nil {
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
 	eng, err := syncer.New(syncer.Config{
@@ -360,18 +362,29 @@ func ExampleDirection() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for pass := 1; pass <= 2; pass++ {
+	// written counts a pass's records created and updated, by direction.
+	written := func() map[syncer.Direction][2]int {
 		report, err := eng.SyncOnce(context.Background())
 		if err != nil {
 			log.Fatal(err)
 		}
+		out := map[syncer.Direction][2]int{}
 		for _, a := range report.Accounts {
-			fmt.Printf("pass %d %s: created %d, updated %d\n", pass, a.Direction, a.Created, a.Updated)
+			out[a.Direction] = [2]int{a.Created, a.Updated}
 		}
+		return out
 	}
+	first, second := written(), written()
+	fmt.Println("registered in Sansan:", first[syncer.HubSpotToSansan][0])
+	fmt.Println("created in HubSpot:", first[syncer.SansanToHubSpot][0])
+	fmt.Println("contacts given their card's Sansan ids:", first[syncer.SansanToHubSpot][1]+second[syncer.SansanToHubSpot][1])
+	c, _ := f.HubSpot.Fake.Contact(only.ID)
+	fmt.Println("the HubSpot-only contact has a sansan_card_id:", c.Properties["sansan_card_id"] != "")
+	fmt.Println("then a pass writes:", written())
 	// Output:
-	// pass 1 hubspot_to_sansan: created 1, updated 0
-	// pass 1 sansan_to_hubspot: created 50, updated 1
-	// pass 2 hubspot_to_sansan: created 0, updated 0
-	// pass 2 sansan_to_hubspot: created 0, updated 0
+	// registered in Sansan: 1
+	// created in HubSpot: 50
+	// contacts given their card's Sansan ids: 1
+	// the HubSpot-only contact has a sansan_card_id: true
+	// then a pass writes: map[sansan_to_hubspot:[0 0] hubspot_to_sansan:[0 0]]
 }
