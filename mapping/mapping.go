@@ -12,7 +12,11 @@ import (
 
 // Direction says which way a mapped field flows. It narrows, and never
 // widens, the sync engine's overall direction: a ToHubSpot field never flows
-// to Sansan, even in a two-way sync.
+// to Sansan, even in a two-way sync. The engine's direction
+// ([github.com/cardbridge/sansanhubspot/syncer.Direction]) has the same
+// FlowsToHubSpot and FlowsToSansan methods, and converts to and from
+// Direction (ToHubSpot, ToSansan and Both match its SansanToHubSpot,
+// HubSpotToSansan and TwoWay).
 type Direction int
 
 // Directions. The zero value is ToHubSpot.

@@ -12,17 +12,25 @@ import (
 	"github.com/cardbridge/sansanhubspot/sansan"
 )
 
-// Direction selects which way records flow.
+// Direction selects which way records flow through the whole engine. A
+// mapped field's own [mapping.Direction] narrows it, never widens it: a
+// field flows to HubSpot when both [Direction.FlowsToHubSpot] and the
+// field's FlowsToHubSpot are true, and likewise to Sansan.
+// [Direction.MappingDirection] and [DirectionFromMapping] convert between
+// the two types.
 type Direction int
 
 // Directions. The zero value syncs Sansan cards into HubSpot contacts.
 const (
+	// SansanToHubSpot writes cards to contacts (mapping.ToHubSpot).
 	SansanToHubSpot Direction = iota
+	// HubSpotToSansan registers contacts as cards (mapping.ToSansan).
 	HubSpotToSansan
+	// TwoWay does both in every pass (mapping.Both).
 	TwoWay
 )
 
-// String returns the direction's name.
+// String returns "sansan_to_hubspot", "hubspot_to_sansan" or "two_way".
 func (d Direction) String() string {
 	switch d {
 	case SansanToHubSpot:
@@ -32,26 +40,36 @@ func (d Direction) String() string {
 	case TwoWay:
 		return "two_way"
 	}
-	return fmt.Sprintf("direction(%d)", int(d))
+	return fmt.Sprintf("Direction(%d)", int(d))
 }
 
 // ParseDirection parses a direction as String writes it ("two_way") or
-// with hyphens ("two-way"), in any case; "" is SansanToHubSpot. Flags and
-// config files use it through UnmarshalText.
+// with hyphens ("two-way"), in any case; "" is SansanToHubSpot. The names
+// of the equivalent [mapping.Direction] ("to_hubspot", "to_sansan",
+// "both") are accepted too, so one vocabulary serves both in
+// configuration files. Flags and config files use it through
+// UnmarshalText.
 func ParseDirection(s string) (Direction, error) {
 	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_") {
-	case "sansan_to_hubspot", "":
+	case "sansan_to_hubspot", "to_hubspot", "":
 		return SansanToHubSpot, nil
-	case "hubspot_to_sansan":
+	case "hubspot_to_sansan", "to_sansan":
 		return HubSpotToSansan, nil
-	case "two_way", "twoway":
+	case "two_way", "twoway", "both":
 		return TwoWay, nil
 	}
 	return 0, fmt.Errorf("syncer: unknown direction %q: want sansan-to-hubspot, hubspot-to-sansan or two-way", s)
 }
 
-// MarshalText implements encoding.TextMarshaler.
-func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+// MarshalText implements encoding.TextMarshaler with the names of
+// [Direction.String]; like [mapping.Direction.MarshalText], it fails for a
+// value that is not one of the three directions.
+func (d Direction) MarshalText() ([]byte, error) {
+	if d < SansanToHubSpot || d > TwoWay {
+		return nil, fmt.Errorf("syncer: invalid direction %d", int(d))
+	}
+	return []byte(d.String()), nil
+}
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseDirection.
 func (d *Direction) UnmarshalText(b []byte) error {
@@ -81,6 +99,9 @@ const (
 // Account is one Sansan API key feeding the HubSpot account.
 type Account struct {
 	// Name labels the account in reports and logs; unique per engine.
+	// Records that refer to an account hold this name in a field called
+	// Account: AccountReport.Account, Progress.Account, Failure.Account
+	// and Link.Account.
 	Name string
 	// Client is the Sansan client for this key. Its key owner's visibility
 	// bounds what syncs: use a Sansan administrator's key to see all cards.
@@ -100,16 +121,28 @@ const MaxWriteConcurrency = 16
 // MaxTagIDs is the most tags one account may filter on.
 const MaxTagIDs = 300
 
-// Progress is passed to Config.Progress as a pass advances.
+// Progress is passed to Config.Progress as a pass advances: the running
+// counts of one account and direction, with the names and meaning of the
+// [AccountReport] the pass's Report will hold.
 type Progress struct {
 	Direction Direction
-	Account   string
+	// Account is the Name of the Account ([Account.Name]) being read; in
+	// HubSpot → Sansan, the account cards are registered with.
+	Account string
 	// Read counts records read so far in this pass and direction.
 	Read int
-	// Written counts records created or updated so far.
+	// Written counts records written so far.
+	//
+	// Deprecated: Written has no counterpart in AccountReport; use Created
+	// and Updated. It is still filled: in Sansan → HubSpot with the records
+	// whose writes have been saved, in HubSpot → Sansan with Created.
 	Written int
 	// Done is true on the last call of a direction for an account.
 	Done bool
+	// Created, Updated, Unchanged, Excluded and Failed count records so far
+	// in this pass and direction, as AccountReport does; a dry run counts
+	// what it would create and update.
+	Created, Updated, Unchanged, Excluded, Failed int
 }
 
 // Config configures an Engine. HubSpot and at least one account are
@@ -119,7 +152,10 @@ type Config struct {
 	HubSpot *hubspot.Client
 	// Accounts are the Sansan API keys feeding HubSpot.
 	Accounts []Account
-	// Store keeps links and checkpoints; nil uses a new MemoryStore.
+	// Store keeps links and checkpoints. nil uses a new MemoryStore,
+	// which forgets them when the process ends, so every restart re-does
+	// the initial sync (reading every card again); New logs a warning
+	// then. Services use a durable store such as filestore or pgstore.
 	Store Store
 	// Locker, when set, is locked around every pass, so replicas sharing
 	// Store never run passes concurrently (see Locker).
@@ -204,6 +240,9 @@ type Config struct {
 	// Now returns the current time (time.Now when nil); tests inject a clock.
 	Now func() time.Time
 }
+
+// nilStoreWarning is what New logs when Config.Store is nil.
+const nilStoreWarning = "syncer: Config.Store is nil: links and checkpoints are kept in memory, so every restart re-does the initial sync; use a durable store (filestore, pgstore)"
 
 // ConfigError reports a configuration problem found by New or by a pass's
 // preflight, before any record is written.

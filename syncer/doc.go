@@ -10,6 +10,28 @@
 // Config.Interval (1 minute by default; HubSpot's app promises 10), until its
 // context ends.
 //
+// A pass stopped by an error (a rejected token, a service down after
+// retries) returns its report with the error: [Report.Err] holds it, and
+// the report's String starts with "pass failed:" and the error, then
+// says what the pass did before it stopped. Always check SyncOnce's
+// error. [Config.Progress] receives a [Progress] as a pass advances, with
+// the running counts of an account and direction under the names of
+// [AccountReport]; records that refer to an account carry its
+// [Account.Name] in a field called Account.
+//
+// [Direction] is the flow of the whole engine; each mapped field's
+// [mapping.Direction] narrows it, never widens it. Both answer
+// FlowsToHubSpot and FlowsToSansan, [Direction.MappingDirection] and
+// [DirectionFromMapping] convert between them, and [ParseDirection]
+// reads the names of either.
+//
+// The package examples run against the SDK's in-process fakes
+// ([github.com/cardbridge/sansanhubspot/sansan/sansantest] and
+// [github.com/cardbridge/sansanhubspot/hubspot/hubspottest]): a pass,
+// [Engine.Run], [Engine.Notify] fed by a webhook handler, a dry run,
+// [Progress], a [Store] of your own, filters ([Config.CardFilter], tags,
+// [ContactFilter]) and two-way sync.
+//
 // # Identity and links
 //
 // A Sansan person (all cards of one person share a personId) is one record;
@@ -197,7 +219,9 @@
 // # Stores and replicas
 //
 // [NewMemoryStore] suits tests, demos and dry runs; it loses everything on
-// exit. [github.com/cardbridge/sansanhubspot/syncer/filestore] is durable for
+// exit. A nil Config.Store means a new MemoryStore, and New then logs a
+// warning: a process that restarts on it re-does the initial sync, reading
+// every card again. [github.com/cardbridge/sansanhubspot/syncer/filestore] is durable for
 // one process; the PostgreSQL store in the separate module
 // github.com/cardbridge/sansanhubspot/syncer/pgstore serves several replicas
 // and many HubSpot accounts. Every Store implementation, including yours,

@@ -52,7 +52,8 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Store == nil {
+	memoryStore := cfg.Store == nil
+	if memoryStore {
 		cfg.Store = NewMemoryStore()
 	}
 	if cfg.Interval == 0 {
@@ -63,6 +64,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if memoryStore {
+		cfg.Logger.Warn(nilStoreWarning)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -150,6 +154,7 @@ func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) e
 		}
 	}
 	p.finish()
+	p.rep.Err = err
 	if e.cfg.OnPass != nil {
 		e.cfg.OnPass(p.rep, err)
 	}
@@ -170,10 +175,13 @@ func (e *Engine) runPass(ctx context.Context, run func(*pass, context.Context) e
 }
 
 // Run syncs until ctx ends: a pass immediately (the initial sync on a new
-// store), then one every Interval. A failed pass is logged and retried with
-// backoff; a HubSpot daily-limit error pauses passes until DailyLimitPause
-// has passed. Run returns nil when ctx is cancelled, and an error only for
-// problems no retry can fix (invalid configuration, rejected credentials).
+// store), then one every Interval. With a nil Config.Store the links and
+// checkpoints live in memory, so every restart of the process re-does the
+// initial sync: give a service a durable Store. A failed pass is logged
+// and retried with backoff; a HubSpot daily-limit error pauses passes
+// until DailyLimitPause has passed. Run returns nil when ctx is
+// cancelled, and an error only for problems no retry can fix (invalid
+// configuration, rejected credentials).
 func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
 	for {

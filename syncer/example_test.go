@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log"
 
+	"golang.org/x/time/rate"
+
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
 	"github.com/cardbridge/sansanhubspot/sansan"
@@ -14,7 +16,7 @@ import (
 
 // Example syncs a generated Sansan tenant into HubSpot. Against the real
 // services, create the clients with the API key and access token only;
-// here they point at the built-in fakes.
+// here they point at the built-in fakes, which need no rate limit.
 func Example() {
 	ctx := context.Background()
 
@@ -33,11 +35,11 @@ func Example() {
 	}
 	defer hsrv.Close()
 
-	ss, err := sansan.NewClient(admin.APIKey, sansan.WithBaseURL(ssrv.URL))
+	ss, err := sansan.NewClient(admin.APIKey, sansan.WithBaseURL(ssrv.URL), sansan.WithRateLimit(rate.Inf, 0))
 	if err != nil {
 		log.Fatal(err)
 	}
-	hs, err := hubspot.NewClient(hubspottest.DefaultToken, hubspot.WithBaseURL(hsrv.URL))
+	hs, err := hubspot.NewClient(hubspottest.DefaultToken, hubspot.WithBaseURL(hsrv.URL), hubspot.WithRateLimit(rate.Inf, 0))
 	if err != nil {
 		log.Fatal(err)
 	}

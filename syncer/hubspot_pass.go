@@ -44,7 +44,7 @@ func (p *pass) syncFromHubSpot(ctx context.Context) error {
 	defer stop()
 	progress := func(done bool) {
 		if e.cfg.Progress != nil {
-			e.cfg.Progress(Progress{Direction: HubSpotToSansan, Account: ar.Account, Read: ar.Read, Written: ar.Created, Done: done})
+			e.cfg.Progress(ar.progress(ar.Created, done))
 		}
 	}
 	var failed error

@@ -272,9 +272,10 @@ func (e *Engine) RetryNow(ctx context.Context, sel RetrySelector) (int, error) {
 }
 
 // LastReport returns the report of the engine's last pass that finished,
-// successfully or not, as saved in the store (dry runs are not saved). Its
-// error wraps ErrNotFound before the first pass, and errors.ErrUnsupported
-// for a store without MetaStore.
+// successfully or not, as saved in the store (dry runs are not saved); the
+// Err of a failed pass's report holds its error's text. Its error wraps
+// ErrNotFound before the first pass, and errors.ErrUnsupported for a store
+// without MetaStore.
 func (e *Engine) LastReport(ctx context.Context) (*Report, error) {
 	m, ok := e.store.(MetaStore)
 	if !ok {
@@ -285,15 +286,20 @@ func (e *Engine) LastReport(ctx context.Context) (*Report, error) {
 		return nil, wrapf(err, "syncer: last report")
 	}
 	var saved savedReport
-	if err := json.Unmarshal(raw, &saved); err != nil {
-		return nil, wrapf(err, "syncer: last report")
+	if err := json.Unmarshal(raw, &saved); err != nil || saved.Report == nil {
+		return nil, fmt.Errorf("syncer: last report: unreadable record: %w", err)
+	}
+	if saved.Error != "" {
+		saved.Report.Err = errors.New(saved.Error)
 	}
 	return saved.Report, nil
 }
 
-// savedReport is a Report as kept in the store.
+// savedReport is a Report as kept in the store, with the text of its
+// error (an error has no JSON form).
 type savedReport struct {
 	Report *Report `json:"report"`
+	Error  string  `json:"error,omitempty"`
 }
 
 // saveReport keeps rep as the last pass's report.
@@ -302,7 +308,11 @@ func (e *Engine) saveReport(ctx context.Context, rep *Report) {
 	if !ok || rep == nil || rep.DryRun {
 		return
 	}
-	b, err := json.Marshal(savedReport{Report: rep})
+	saved := savedReport{Report: rep}
+	if rep.Err != nil {
+		saved.Error = rep.Err.Error()
+	}
+	b, err := json.Marshal(saved)
 	if err == nil {
 		// A pass stopped by its context still leaves its report; the
 		// context's values (a Fence) still apply to the write.

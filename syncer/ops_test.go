@@ -580,3 +580,22 @@ func TestCancelledPassLogsNoError(t *testing.T) {
 		t.Errorf("records %q lack the INFO stop", recs)
 	}
 }
+
+func TestLastReportOfFailedPass(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 20, 19)
+	eng := e.engine(nil)
+	e.syncOnce(eng)
+	e.ss.Fake.FailNext(3, http.StatusUnauthorized)
+	_, err := eng.SyncOnce(t.Context())
+	if err == nil {
+		t.Fatal("pass with a refused key: no error")
+	}
+	last, lerr := eng.LastReport(t.Context())
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if last.Err == nil || last.Err.Error() != err.Error() || !strings.HasPrefix(last.String(), "pass failed: ") {
+		t.Errorf("LastReport after a failed pass: Err %v, String %q; want the pass's error %v", last.Err, last.String(), err)
+	}
+}

@@ -235,7 +235,7 @@ func (p *pass) syncAccount(ctx context.Context, acct *Account, bf *backfill) err
 	defer x.abandon()
 	progress := func(done bool) {
 		if e.cfg.Progress != nil {
-			e.cfg.Progress(Progress{Direction: SansanToHubSpot, Account: acct.Name, Read: ar.Read, Written: x.written, Done: done})
+			e.cfg.Progress(ar.progress(x.written, done))
 		}
 	}
 	// A server that always answers "more pages" must not hold the pass

@@ -94,8 +94,14 @@ func TestReliabilityKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	// 600 cards by default (every write batch of a 6-batch sync is a
+	// kill point candidate), 1,500 in the soak run.
+	cards := scaled(600, 300)
+	if soak() {
+		cards = 1500
+	}
 	cases := []killCase{
-		{name: "filestore", cards: scaled(1500, 300), seed: 51, points: scaled(12, 4)},
+		{name: "filestore", cards: cards, seed: 51, points: scaled(12, 4)},
 		{name: "filestore-two-way", cards: scaled(400, 100), seed: 52, dir: syncer.TwoWay,
 			hubOnly: scaled(80, 20), sansanToo: true, points: scaled(12, 4)},
 	}

@@ -48,6 +48,12 @@ type Report struct {
 	// Backfills are the backfills the pass ran (see Engine.Resync and
 	// BackfillMappingChanged).
 	Backfills []*BackfillReport
+	// Err is the error that stopped the pass, the one SyncOnce returned
+	// with this report (and OnPass received); nil when the pass completed.
+	// The counts of a failed pass cover the records it handled before it
+	// stopped, and String begins with "pass failed: " and the error. An
+	// error has no JSON form, so encoding/json skips it.
+	Err error `json:"-"`
 }
 
 // MaxReportedFailures caps Report.Failures.
@@ -55,6 +61,9 @@ const MaxReportedFailures = 100
 
 // AccountReport is the part of a Report for one account and direction.
 type AccountReport struct {
+	// Account is the Name of the Account ([Account.Name]) the records were
+	// read through; in HubSpot → Sansan, the account cards are registered
+	// with (the first).
 	Account   string
 	Direction Direction
 	// Read counts records read from the source side.
@@ -66,6 +75,7 @@ type AccountReport struct {
 
 // Failure describes one record that failed in a pass.
 type Failure struct {
+	// Account is the Name of the Account ([Account.Name]) of the record.
 	Account   string
 	Direction Direction
 	PersonID  string
@@ -152,12 +162,19 @@ func (r *Report) fail(f Failure) {
 	}
 }
 
-// String renders the report as a short multi-line summary.
+// String renders the report as a short multi-line summary. The summary of
+// a pass that stopped with an error starts with "pass failed: " (a dry
+// run's with "dry run failed: ") and the error, then gives the counts of
+// what it did before it stopped.
 func (r *Report) String() string {
 	var b strings.Builder
 	mode := "pass"
 	if r.DryRun {
 		mode = "dry run"
+	}
+	if r.Err != nil {
+		fmt.Fprintf(&b, "%s failed: %v\n", mode, r.Err)
+		mode = "  before it stopped"
 	}
 	fmt.Fprintf(&b, "%s: created %d, updated %d, unchanged %d, excluded %d, failed %d in %s\n",
 		mode, r.Created, r.Updated, r.Unchanged, r.Excluded, r.Failed, r.Duration.Round(time.Millisecond))

@@ -65,9 +65,9 @@ func (l *Line) Update(pr syncer.Progress) {
 	if pr.Direction == syncer.HubSpotToSansan {
 		dir, noun = "HubSpot → Sansan", "contacts"
 	}
-	written := fmt.Sprintf("%d written", pr.Written)
+	written := fmt.Sprintf("%d written", pr.Created+pr.Updated)
 	if l.dry {
-		written = fmt.Sprintf("would write %d (dry run)", pr.Written)
+		written = fmt.Sprintf("would write %d (dry run)", pr.Created+pr.Updated)
 	}
 	if !l.tty {
 		if !pr.Done && time.Since(l.last) < time.Second {

@@ -45,8 +45,8 @@ func TestLine(t *testing.T) {
 			for _, pr := range []syncer.Progress{
 				{Account: "tokyo", Read: 10},
 				{Account: "tokyo", Read: 20}, // within a second: plain output skips it
-				{Account: "tokyo", Read: 300, Written: 250, Done: true},
-				{Account: "tokyo", Direction: syncer.HubSpotToSansan, Read: 4, Written: 1, Done: true},
+				{Account: "tokyo", Read: 300, Created: 200, Updated: 50, Done: true},
+				{Account: "tokyo", Direction: syncer.HubSpotToSansan, Read: 4, Created: 1, Done: true},
 			} {
 				l.Update(pr)
 			}

@@ -2,12 +2,20 @@
 // for a sync engine running as a single process (a CLI, a cron job, one
 // service replica). It needs no database and survives restarts and crashes.
 //
-//	s, err := filestore.Open("/var/lib/sansanhubspot/store")
+//	store, err := filestore.Open("/var/lib/sansanhubspot/store")
 //	if err != nil {
 //		return err
 //	}
-//	defer s.Close()
-//	engine, err := syncer.New(..., s, ...)
+//	defer store.Close()
+//	eng, err := syncer.New(syncer.Config{HubSpot: hs, Accounts: accounts, Store: store})
+//	if err != nil {
+//		return err
+//	}
+//	return eng.Run(ctx)
+//
+// The package example runs these lines against the built-in fakes, twice
+// on one directory: the second run, like a restarted service, resumes
+// from the stored checkpoints instead of re-doing the initial sync.
 //
 // # Durability
 //
