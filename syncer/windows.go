@@ -114,6 +114,10 @@ const subCursorPrefix = "subwindows:"
 // maxSubWindows bounds how many parts a window is split into.
 const maxSubWindows = 8
 
+// maxTokenRestarts bounds how often one pass lists a sub-window again from
+// its start because the service refused a page token it had just given.
+const maxTokenRestarts = 3
+
 // pagesPerSubWindow is how many pages a sub-window should hold at least:
 // each sub-window ends with a partial page, an extra call.
 const pagesPerSubWindow = 6
@@ -240,6 +244,7 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 			// large: the same page is being asked for again, smaller.
 			var over *sansan.ResponseTooLargeError
 			keepSmall := false // restarted after shrinking: pages stay small
+			restarts := 0      // restarts after a refused token
 			for {
 				select {
 				case sem <- struct{}{}:
@@ -258,12 +263,16 @@ func (p *pass) fetchSubs(ctx context.Context, acct *Account, base sansan.ListBiz
 					pg = p.readRefs(ctx, acct, over, sw)
 				}
 				<-sem
-				if refused && !byID && (idx == 0 && sw.resumed || over != nil) {
-					// A saved page token the service no longer accepts, or
+				if refused && !byID && (idx == 0 && sw.resumed || over != nil || restarts < maxTokenRestarts) {
+					// A saved page token the service no longer accepts,
 					// one it took back after a page too large that could
-					// not be scanned: list this sub-window again from its
-					// start; links make the re-read cost reads, not
-					// writes.
+					// not be scanned, or one that expired while the pass
+					// ran (a slow pass, a service that drops listings
+					// early): list this sub-window again from its start;
+					// links make the re-read cost reads, not writes. A
+					// service that refuses its own fresh tokens gets a few
+					// restarts, then the error.
+					restarts++
 					p.e.log.WarnContext(ctx, "page token rejected; restarting window", "account", acct.Name)
 					opts.NextPageToken = ""
 					// Smaller pages from here on: growing back would meet

@@ -98,3 +98,51 @@ func TestPageTokenExpiredOnResume(t *testing.T) {
 		t.Errorf("checkpoint phase after the resumed pass = %s, want %s", cp.Phase(), syncer.PhaseIncremental)
 	}
 }
+
+// TestPageTokenExpiredMidPass: the service forgets a listing while the pass
+// is still reading it (its token lives a minute, the pass is slow); the
+// pass lists the window again from its start and finishes, and a service
+// that keeps refusing its fresh tokens ends the pass with the error after
+// a few restarts.
+func TestPageTokenExpiredMidPass(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		advance int // pages after which each token has expired; 1 = always
+		wantErr bool
+	}{
+		{name: "expires once", advance: 0},
+		{name: "always expired", advance: 1, wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			now := time.Now()
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			e := newEnvWith(t, 600, 84, sansantest.WithClock(clock), sansantest.WithPageTokenTTL(time.Minute))
+			pages := 0
+			mut := func(c *syncer.Config) {
+				c.PageSize, c.ReadConcurrency, c.WriteConcurrency = 50, 1, 1
+				c.Progress = func(syncer.Progress) {
+					mu.Lock()
+					defer mu.Unlock()
+					pages++
+					if pages == 2 || tt.advance == 1 {
+						now = now.Add(time.Hour) // the listing's token expires
+					}
+				}
+			}
+			_, err := e.engine(mut).SyncOnce(t.Context())
+			if tt.wantErr {
+				if !errors.Is(err, sansan.ErrPageTokenExpired) {
+					t.Fatalf("SyncOnce: err = %v, want ErrPageTokenExpired", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("SyncOnce: %v", err)
+			}
+			e.checkState(e.expected())
+		})
+	}
+}
