@@ -3,13 +3,11 @@ package syncer_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/mapping"
 	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
@@ -26,34 +25,11 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// soak reports whether the long reliability runs were asked for with
-// SANSANHUBSPOT_SOAK=1; the default run samples crash points and keeps
-// data sets small enough for CI.
-func soak() bool { return os.Getenv("SANSANHUBSPOT_SOAK") != "" }
-
-// figures records a named set of measurements: logged, and appended as a
-// JSON line to $SANSANHUBSPOT_FIGURES when set (RELIABILITY.md quotes them).
-func figures(t testing.TB, name string, kv map[string]any) {
-	t.Helper()
-	kv["test"] = name
-	b, _ := json.Marshal(kv)
-	t.Logf("figures: %s", b)
-	path := os.Getenv("SANSANHUBSPOT_FIGURES")
-	if path == "" {
-		return
-	}
-	figuresMu.Lock()
-	defer figuresMu.Unlock()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Errorf("figures file: %v", err)
-		return
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "%s\n", b)
-}
-
-var figuresMu sync.Mutex
+// soak and figures are the shared test helpers (see internal/testutil).
+var (
+	soak    = testutil.Soak
+	figures = testutil.Figures
+)
 
 // relOpts configures a reliability env: fakes behind optional middleware,
 // clients behind optional transports.

@@ -1,20 +1,17 @@
 package syncer_test
 
 import (
-	"bytes"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/syncer"
 	"github.com/cardbridge/sansanhubspot/syncer/filestore"
@@ -115,10 +112,10 @@ func TestReliabilityKill(t *testing.T) {
 
 func runKillCase(t *testing.T, tc killCase) {
 	mut := func(c *syncer.Config) { c.Direction = tc.dir }
-	build := func(t *testing.T, sw *killSwitch) *relEnv {
-		o := relOpts{cards: tc.cards, seed: tc.seed, hsMW: sw.wrap}
+	build := func(t *testing.T, sw *testutil.KillSwitch) *relEnv {
+		o := relOpts{cards: tc.cards, seed: tc.seed, hsMW: sw.Wrap}
 		if tc.sansanToo {
-			o.ssMW = sw.wrap
+			o.ssMW = sw.Wrap
 		}
 		e := newRelEnv(t, o)
 		if tc.hubOnly > 0 {
@@ -128,10 +125,10 @@ func runKillCase(t *testing.T, tc killCase) {
 	}
 	// The probe counts the requests of an uninterrupted pass, as the
 	// child's kill switch counts them.
-	probeSW := &killSwitch{}
+	probeSW := &testutil.KillSwitch{}
 	probe := build(t, probeSW)
 	probe.syncOnce(probe.relEngine(probe.store, mut))
-	total := int(probeSW.n.Load())
+	total := int(probeSW.N())
 	ks := crashPoints(total, tc.points)
 	var tried, killed, lost, dups, wrong, regTwice atomic.Int64
 	t.Cleanup(func() {
@@ -142,13 +139,13 @@ func runKillCase(t *testing.T, tc killCase) {
 	for _, k := range ks {
 		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
 			t.Parallel()
-			sw := &killSwitch{k: k}
+			sw := &testutil.KillSwitch{K: k}
 			e := build(t, sw)
 			dir := filepath.Join(t.TempDir(), "store")
 			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestReliabilityKillChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), envKillChild+"=1", envKillHub+"="+e.hs.URL, envKillSS+"="+e.ss.URL,
 				envKillKey+"="+e.admin().APIKey, envKillStore+"="+dir, envKillDir+"="+tc.dir.String())
-			sw.run(t, cmd)
+			sw.Run(t, cmd)
 			killed.Add(1)
 			// A fresh engine in this process, on the dead child's store.
 			store, err := openRetry(dir)
@@ -175,57 +172,6 @@ func runKillCase(t *testing.T, tc killCase) {
 // killSwitch is middleware for the fakes that counts the requests of every
 // fake it wraps and, at the k-th (k > 0), lets the fake act on it, kills
 // the child process with SIGKILL and drops the connection: the child dies
-// without the answer.
-type killSwitch struct {
-	k      int64
-	n, pid atomic.Int64
-	// killed is set before the signal is sent: the parent's Wait may
-	// return before Kill does.
-	killed atomic.Bool
-}
-
-func (s *killSwitch) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.n.Add(1) != s.k {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r) // the fake acts on the request...
-		for i := 0; s.pid.Load() == 0 && i < 500; i++ {
-			time.Sleep(time.Millisecond) // Start has not returned the pid yet
-		}
-		if p := s.pid.Load(); p > 0 {
-			s.killed.Store(true)
-			if syscall.Kill(int(p), syscall.SIGKILL) != nil { // ...and the child dies before the answer
-				s.killed.Store(false)
-			}
-		}
-		panic(http.ErrAbortHandler)
-	})
-}
-
-// run starts the child, waits for it and checks it died of the switch's
-// SIGKILL; it skips the test when the child finished before request k.
-func (s *killSwitch) run(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.pid.Store(int64(cmd.Process.Pid))
-	err := cmd.Wait()
-	if !s.killed.Load() {
-		if err != nil {
-			t.Fatalf("child failed without being killed: %v\n%s", err, out.Bytes())
-		}
-		t.Skipf("the child finished after %d requests, before request %d", s.n.Load(), s.k)
-	}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("child ended with %v, want SIGKILL", err)
-	}
-}
 
 // openRetry opens a file store, waiting briefly for the kernel to release
 // the dead child's lock.

@@ -1,5 +1,7 @@
 // Package testutil holds helpers shared by the tests of the server
-// package, the examples and the command-line tool.
+// package, the examples, the command-line tool, the syncer's reliability
+// suites and the pgstore module's SIGKILL test: waiting, report table
+// rows, the kill switch and the figures RELIABILITY.md quotes.
 package testutil
 
 import (

@@ -1,9 +1,7 @@
 package pgstore_test
 
 import (
-	"bytes"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,14 +10,13 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cardbridge/sansanhubspot/hubspot"
 	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
+	"github.com/cardbridge/sansanhubspot/internal/testutil"
 	"github.com/cardbridge/sansanhubspot/mapping"
 	"github.com/cardbridge/sansanhubspot/sansan"
 	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
@@ -60,8 +57,6 @@ const killTTL = time.Second
 // killInFlight is the write concurrency of the child and the parent: the
 // kill lands between sends and saved outcomes.
 const killInFlight = 4
-
-func soak() bool { return os.Getenv("SANSANHUBSPOT_SOAK") != "" }
 
 // TestKillChild is the child process of TestKill: one pass on a
 // pgstore.Store under the store's Locker. It does nothing in a normal run.
@@ -143,7 +138,7 @@ func TestKill(t *testing.T) {
 		{name: "one-way", cards: 1500, points: 1},
 		{name: "two-way", cards: 200, dir: syncer.TwoWay, hubOnly: 40, sansanToo: true, points: 1},
 	}
-	if soak() {
+	if testutil.Soak() {
 		cases[1].cards, cases[1].hubOnly = 400, 80
 	}
 	for _, tc := range cases {
@@ -157,7 +152,7 @@ func TestKill(t *testing.T) {
 func runPGKill(t *testing.T, tc pgKillCase) {
 	// The probe counts the requests of an uninterrupted pass, as the
 	// child's kill switch counts them.
-	probeSW := &pgKillSwitch{}
+	probeSW := &testutil.KillSwitch{}
 	probe := newKillEnv(t, tc, probeSW)
 	probeStore := newStore(t)
 	probeEng := killEngine(t, probe.hs.URL, probe.ss.URL, probe.admin.APIKey, probeStore,
@@ -165,7 +160,7 @@ func runPGKill(t *testing.T, tc pgKillCase) {
 	if _, err := probeEng.SyncOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	requests := probeSW.recorded()
+	requests := probeSW.Recorded()
 	total := len(requests)
 	if total < 10 {
 		t.Fatalf("only %d requests in the initial sync", total)
@@ -173,7 +168,7 @@ func runPGKill(t *testing.T, tc pgKillCase) {
 	var tried, killed, lockedOut, lost, dups, wrong, regTwice atomic.Int64
 	var maxTakeover atomic.Int64
 	t.Cleanup(func() {
-		killFigures(t, "kill/pgstore-"+tc.name, map[string]any{"cards": tc.cards, "hub_only": tc.hubOnly,
+		testutil.Figures(t, "kill/pgstore-"+tc.name, map[string]any{"cards": tc.cards, "hub_only": tc.hubOnly,
 			"requests_per_sync": total, "crash_points": tried.Load(), "sigkills": killed.Load(),
 			"locked_out": lockedOut.Load(), "max_takeover_ms": maxTakeover.Load(),
 			"lost": lost.Load(), "duplicates": dups.Load(), "wrong_values": wrong.Load(),
@@ -182,13 +177,13 @@ func runPGKill(t *testing.T, tc pgKillCase) {
 	for _, k := range killPoints(requests, tc.points) {
 		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
 			t.Parallel()
-			sw := &pgKillSwitch{k: k}
+			sw := &testutil.KillSwitch{K: k}
 			e := newKillEnv(t, tc, sw)
 			store := newStore(t)
 			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), envPGKillChild+"=1", envPGKillHub+"="+e.hs.URL, envPGKillSS+"="+e.ss.URL,
 				envPGKillKey+"="+e.admin.APIKey, envPGKillConn+"="+store.Connection(), envPGKillDir+"="+tc.dir.String())
-			sw.run(t, cmd)
+			sw.Run(t, cmd)
 			killedAt := time.Now()
 			killed.Add(1)
 
@@ -269,7 +264,7 @@ func killPoints(requests []string, n int) []int64 {
 			seen[k] = true
 		}
 	}
-	if soak() || total <= n {
+	if testutil.Soak() || total <= n {
 		for k := 1; k <= total; k++ {
 			add(k)
 		}
@@ -299,76 +294,6 @@ func killPoints(requests []string, n int) []int64 {
 	return ks
 }
 
-// pgKillSwitch is middleware for the fakes that counts the requests of
-// every fake it wraps and, at the k-th (k > 0), lets the fake act on it,
-// kills the child with SIGKILL and drops the connection: the child dies
-// without the answer.
-type pgKillSwitch struct {
-	k      int64
-	n, pid atomic.Int64
-	// requests lists the requests of a switch that never kills (k = 0),
-	// as "METHOD /path", in the order they reached the fakes.
-	mu       sync.Mutex
-	requests []string
-	// killed is set before the signal is sent: the parent's Wait may
-	// return before Kill does.
-	killed atomic.Bool
-}
-
-func (s *pgKillSwitch) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.k == 0 {
-			s.mu.Lock()
-			s.requests = append(s.requests, r.Method+" "+r.URL.Path)
-			s.mu.Unlock()
-		}
-		if s.n.Add(1) != s.k {
-			next.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(httptest.NewRecorder(), r) // the fake acts on the request...
-		for i := 0; s.pid.Load() == 0 && i < 500; i++ {
-			time.Sleep(time.Millisecond) // Start has not returned the pid yet
-		}
-		if p := s.pid.Load(); p > 0 {
-			s.killed.Store(true)
-			if syscall.Kill(int(p), syscall.SIGKILL) != nil { // ...and the child dies before the answer
-				s.killed.Store(false)
-			}
-		}
-		panic(http.ErrAbortHandler)
-	})
-}
-
-// recorded returns the requests of a switch that never kills.
-func (s *pgKillSwitch) recorded() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// run starts the child, waits for it and checks it died of the switch's
-// SIGKILL; it skips the test when the child finished before request k.
-func (s *pgKillSwitch) run(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.pid.Store(int64(cmd.Process.Pid))
-	err := cmd.Wait()
-	if !s.killed.Load() {
-		if err != nil {
-			t.Fatalf("child failed without being killed: %v\n%s", err, out.Bytes())
-		}
-		t.Skipf("the child finished after %d requests, before request %d", s.n.Load(), s.k)
-	}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("child ended with %v, want SIGKILL", err)
-	}
-}
-
 // killEnv is a Sansan tenant and a HubSpot portal behind a kill switch.
 type killEnv struct {
 	ss     *sansantest.Server
@@ -377,7 +302,7 @@ type killEnv struct {
 	seeded int
 }
 
-func newKillEnv(t *testing.T, tc pgKillCase, sw *pgKillSwitch) *killEnv {
+func newKillEnv(t *testing.T, tc pgKillCase, sw *testutil.KillSwitch) *killEnv {
 	t.Helper()
 	e := &killEnv{}
 	sf := sansantest.New()
@@ -395,7 +320,7 @@ func newKillEnv(t *testing.T, tc pgKillCase, sw *pgKillSwitch) *killEnv {
 	e.seeded = len(sf.Cards())
 	var sh http.Handler = sf
 	if tc.sansanToo {
-		sh = sw.wrap(sh)
+		sh = sw.Wrap(sh)
 	}
 	sts := httptest.NewServer(sh)
 	t.Cleanup(sts.Close)
@@ -403,7 +328,7 @@ func newKillEnv(t *testing.T, tc pgKillCase, sw *pgKillSwitch) *killEnv {
 
 	hf := hubspottest.New()
 	t.Cleanup(hf.Close)
-	hts := httptest.NewServer(sw.wrap(hf))
+	hts := httptest.NewServer(sw.Wrap(hf))
 	t.Cleanup(hts.Close)
 	e.hs = &hubspottest.Server{URL: hts.URL + "/", Fake: hf}
 	for i := range tc.hubOnly {
@@ -548,28 +473,4 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-var killFiguresMu sync.Mutex
-
-// killFigures logs a named set of measurements and appends it as a JSON
-// line to $SANSANHUBSPOT_FIGURES when set (RELIABILITY.md quotes them).
-func killFigures(t *testing.T, name string, kv map[string]any) {
-	t.Helper()
-	kv["test"] = name
-	b, _ := json.Marshal(kv)
-	t.Logf("figures: %s", b)
-	path := os.Getenv("SANSANHUBSPOT_FIGURES")
-	if path == "" {
-		return
-	}
-	killFiguresMu.Lock()
-	defer killFiguresMu.Unlock()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Errorf("figures file: %v", err)
-		return
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "%s\n", b)
 }
