@@ -6,12 +6,7 @@ import (
 	"log"
 	"os"
 
-	"golang.org/x/time/rate"
-
-	"github.com/cardbridge/sansanhubspot/hubspot"
-	"github.com/cardbridge/sansanhubspot/hubspot/hubspottest"
-	"github.com/cardbridge/sansanhubspot/sansan"
-	"github.com/cardbridge/sansanhubspot/sansan/sansantest"
+	"github.com/cardbridge/sansanhubspot/fakes"
 	"github.com/cardbridge/sansanhubspot/syncer"
 	"github.com/cardbridge/sansanhubspot/syncer/filestore"
 )
@@ -19,32 +14,17 @@ import (
 // Example gives a sync engine a durable store, as the package
 // documentation shows: after a restart the engine resumes from the stored
 // links and checkpoints instead of re-doing the initial sync. Here the
-// clients point at the built-in fakes, without rate limits; against the
-// real services build them with the API key and access token only.
+// clients come from the fakes package (no rate limits); against the real
+// services build them with the API key and access token only.
 func Example() {
 	ctx := context.Background()
-	ssrv, err := sansantest.NewServer()
+	env, err := fakes.Start(fakes.Options{Cards: 50, Seed: 7})
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer ssrv.Close()
-	admin := sansantest.DefaultUsers()[0]
-	ssrv.Fake.AddUser(admin)
-	ssrv.Fake.Seed(sansantest.GenerateOptions{Seed: 7, Cards: 50, Owners: []sansantest.User{admin}})
-	hsrv, err := hubspottest.NewServer()
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer hsrv.Close()
-	ss, err := sansan.NewClient(admin.APIKey, sansan.WithBaseURL(ssrv.URL), sansan.WithRateLimit(rate.Inf, 0))
-	if err != nil {
-		log.Fatal(err)
-	}
-	hs, err := hubspot.NewClient(hubspottest.DefaultToken, hubspot.WithBaseURL(hsrv.URL), hubspot.WithRateLimit(rate.Inf, 0))
-	if err != nil {
-		log.Fatal(err)
-	}
-	accounts := []syncer.Account{{Name: "tokyo", Client: ss}}
+	defer env.Close()
+	hs := env.HubSpotClient
+	accounts := []syncer.Account{{Name: "tokyo", Client: env.SansanClient}}
 	dir, err := os.MkdirTemp("", "sansanhubspot-store")
 	if err != nil {
 		log.Fatal(err)
