@@ -525,6 +525,12 @@ func (x *executor) settleClears(ctx context.Context, op writeOp, batch []*record
 	var ids []string
 	props := map[string]bool{}
 	for _, r := range batch {
+		if len(r.clears) > 0 && op == opUpdate && x.p.createdHere[r.link.ContactID] {
+			// A contact this pass created holds what the pass wrote (the
+			// base) as far as the sync can know: clear without a read.
+			r.send = resolveClears(r.send, r.clears, r.base, r.base)
+			r.clears = nil
+		}
 		if len(r.clears) > 0 {
 			ids = append(ids, key(r))
 			for _, k := range r.clears {

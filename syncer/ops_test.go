@@ -475,7 +475,7 @@ func TestCreatedThenTakenOverCountsCreated(t *testing.T) {
 	admin := e.admin()
 	shared := "taken.over@kabushiki-tokyo.co.jp"
 	e.ss.Fake.AddCard(sansantest.Card{OwnerID: admin.ID, LastName: sansantest.Ptr("佐藤"), Email: sansantest.Ptr(shared),
-		ExchangeDate: sansantest.Ptr("2020-01-01")})
+		ExchangeDate: sansantest.Ptr("2020-01-01"), Title: sansantest.Ptr("loser's title")})
 	// A full batch of others between them: the loser's write is sent
 	// before the winner is read.
 	for i := range 120 {
@@ -490,6 +490,14 @@ func TestCreatedThenTakenOverCountsCreated(t *testing.T) {
 	}
 	if rep.Updated != 0 || rep.Created != 121 || rep.ExcludedByReason[syncer.ReasonDuplicateEmail] != 1 {
 		t.Errorf("report: %s; want 121 created, 0 updated, 1 duplicate", rep)
+	}
+	// The winner has no title: the one the loser's record wrote moments
+	// ago in this pass is cleared, without reading the contact first.
+	if c, _ := e.hs.Fake.ContactByEmail(shared); c.Properties["jobtitle"] != "" {
+		t.Errorf("jobtitle = %q, want the loser's cleared", c.Properties["jobtitle"])
+	}
+	if n := e.hs.Fake.Requests()["POST /crm/v3/objects/contacts/batch/read"]; n != 0 {
+		t.Errorf("%d batch reads, want none for a contact the pass created", n)
 	}
 }
 
