@@ -12,21 +12,21 @@ import (
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
-// linkLister returns s as a syncer.LinkLister, or skips the test when s
-// does not implement it.
-func linkLister(t *testing.T, s syncer.Store) syncer.LinkLister {
-	t.Helper()
-	l, ok := s.(syncer.LinkLister)
-	if !ok {
-		t.Skipf("%T does not implement syncer.LinkLister", s)
-	}
-	return l
+// optionalCase is a testCase for stores that implement the optional
+// interface I (syncer.LinkLister, syncer.MetaStore); the others skip it.
+func optionalCase[I any](name string, run func(t *testing.T, s syncer.Store, x I)) testCase {
+	return testCase{name, func(t *testing.T, s syncer.Store) {
+		x, ok := any(s).(I)
+		if !ok {
+			t.Skipf("%T does not implement %T", s, (*I)(nil))
+		}
+		run(t, s, x)
+	}}
 }
 
-// listCase is a testCase for stores that implement syncer.LinkLister; the
-// others skip it.
+// listCase is a testCase for stores that implement syncer.LinkLister.
 func listCase(name string, run func(t *testing.T, s syncer.Store, l syncer.LinkLister)) testCase {
-	return testCase{name, func(t *testing.T, s syncer.Store) { run(t, s, linkLister(t, s)) }}
+	return optionalCase(name, run)
 }
 
 func listLinks(t testing.TB, l syncer.LinkLister, q syncer.LinkQuery) []*syncer.Link {

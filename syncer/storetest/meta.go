@@ -13,21 +13,9 @@ import (
 	"github.com/cardbridge/sansanhubspot/syncer"
 )
 
-// metaStore returns s as a syncer.MetaStore, or skips the test when s does
-// not implement it.
-func metaStore(t *testing.T, s syncer.Store) syncer.MetaStore {
-	t.Helper()
-	m, ok := s.(syncer.MetaStore)
-	if !ok {
-		t.Skipf("%T does not implement syncer.MetaStore", s)
-	}
-	return m
-}
-
-// metaCase is a testCase for stores that implement syncer.MetaStore; the
-// others skip it.
+// metaCase is a testCase for stores that implement syncer.MetaStore.
 func metaCase(name string, run func(t *testing.T, s syncer.Store, m syncer.MetaStore)) testCase {
-	return testCase{name, func(t *testing.T, s syncer.Store) { run(t, s, metaStore(t, s)) }}
+	return optionalCase(name, run)
 }
 
 func putMeta(t testing.TB, m syncer.MetaStore, key string, value []byte) {
