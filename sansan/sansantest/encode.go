@@ -3,65 +3,14 @@ package sansantest
 import (
 	"net/http"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/cardbridge/sansanhubspot/internal/jsonstr"
 )
 
 // The list endpoints serve up to 300 cards per page; encoding/json's
 // reflection dominated their cost, so cards are appended by hand here. The
 // output is semantically identical to json.Marshal of [wireCard]
 // (TestAppendCardMatchesEncodingJSON and FuzzAppendString check it).
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string (HTML characters not escaped,
-// invalid UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped, like encoding/json).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // appendField appends `"key":"value"` (or null when v is nil), preceded by a comma.
 func appendField(b []byte, key string, v *string) []byte {
@@ -71,26 +20,26 @@ func appendField(b []byte, key string, v *string) []byte {
 	if v == nil {
 		return append(b, "null"...)
 	}
-	return appendString(b, *v)
+	return jsonstr.Append(b, *v, false)
 }
 
 func appendOwner(b []byte, o wireOwner) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, o.ID)
+	b = jsonstr.Append(b, o.ID, false)
 	b = append(b, `,"name":`...)
-	b = appendString(b, o.Name)
+	b = jsonstr.Append(b, o.Name, false)
 	b = append(b, `,"email":`...)
-	b = appendString(b, o.Email)
+	b = jsonstr.Append(b, o.Email, false)
 	return append(b, '}')
 }
 
 func (f *Fake) appendTag(b []byte, t *Tag) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, t.ID)
+	b = jsonstr.Append(b, t.ID, false)
 	b = append(b, `,"name":`...)
-	b = appendString(b, t.Name)
+	b = jsonstr.Append(b, t.Name, false)
 	b = append(b, `,"type":`...)
-	b = appendString(b, t.Type)
+	b = jsonstr.Append(b, t.Type, false)
 	b = append(b, `,"owner":`...)
 	b = appendOwner(b, f.owner(t.OwnerID))
 	return append(b, '}')
@@ -110,11 +59,11 @@ func (f *Fake) appendCard(b []byte, u *User, c *Card, includeTags bool) []byte {
 // appendCardJSON appends the card's own wire form. f.mu must be held.
 func (f *Fake) appendCardJSON(b []byte, u *User, c *Card, includeTags bool) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, c.ID)
+	b = jsonstr.Append(b, c.ID, false)
 	b = append(b, `,"companyId":`...)
-	b = appendString(b, c.CompanyID)
+	b = jsonstr.Append(b, c.CompanyID, false)
 	b = append(b, `,"personId":`...)
-	b = appendString(b, c.PersonID)
+	b = jsonstr.Append(b, c.PersonID, false)
 	b = appendField(b, "exchangeDate", c.ExchangeDate)
 	b = append(b, `,"registeredTime":"`...)
 	b = c.RegisteredTime.In(JST).AppendFormat(b, wireTimeLayout)
@@ -144,7 +93,7 @@ func (f *Fake) appendCardJSON(b []byte, u *User, c *Card, includeTags bool) []by
 	b = appendField(b, "url", c.URL)
 	b = appendField(b, "memo", c.Memo)
 	b = append(b, `,"entryStatus":`...)
-	b = appendString(b, c.EntryStatus)
+	b = jsonstr.Append(b, c.EntryStatus, false)
 	if includeTags {
 		b = append(b, `,"tags":[`...)
 		for i, t := range f.cardTags(u, c) {
@@ -174,7 +123,7 @@ func (f *Fake) writeCards(w http.ResponseWriter, u *User, cs []*Card, next strin
 	b = strconv.AppendBool(b, next != "")
 	if next != "" {
 		b = append(b, `,"nextPageToken":`...)
-		b = appendString(b, next)
+		b = jsonstr.Append(b, next, false)
 	}
 	b = append(b, "}\n"...)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cardbridge/sansanhubspot/internal/jsonstr"
 )
 
 // parseQueryTime parses a required ISO 8601 date-time with offset. A raw
@@ -506,7 +508,7 @@ func (f *Fake) handlePerson(w http.ResponseWriter, r *http.Request, u *User, id 
 	}
 	var wc wireCard
 	if head != nil && f.hasRaw(head.ID) {
-		b := append([]byte(`{"item":{"id":`), appendString(nil, id)...)
+		b := append([]byte(`{"item":{"id":`), jsonstr.Append(nil, id, false)...)
 		b = append(b, `,"headBizCard":`...)
 		b = f.appendCard(b, u, head, includeTags)
 		f.mu.RUnlock()

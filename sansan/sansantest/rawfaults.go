@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/cardbridge/sansanhubspot/internal/jsonstr"
 )
 
 // rawCard is how a card is served instead of its own JSON (see
@@ -82,7 +84,7 @@ func (f *Fake) appendRaw(b []byte, u *User, c *Card, includeTags bool, rc *rawCa
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, name)
+		b = jsonstr.Append(b, name, false)
 		b = append(b, ':')
 		b = append(b, value...)
 	}
@@ -91,7 +93,7 @@ func (f *Fake) appendRaw(b []byte, u *User, c *Card, includeTags bool, rc *rawCa
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, name)
+		b = jsonstr.Append(b, name, false)
 		b = append(b, ':')
 		b = append(b, rc.fields[name]...)
 	}
