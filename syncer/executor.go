@@ -343,12 +343,6 @@ func (x *executor) finish(ctx context.Context, done []*record) error {
 			x.written++
 		}
 	}
-	// A holder whose lease may have passed on saves nothing: its links
-	// would claim values the new holder may already have replaced; its
-	// write intent stays for the new holder to repair.
-	if err := CheckFence(ctx); err != nil {
-		return err
-	}
 	if err := x.p.store.PutLinks(ctx, save); err != nil {
 		return wrapf(err, "syncer: save links")
 	}

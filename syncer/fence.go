@@ -253,3 +253,32 @@ func (p *pass) repairContacts(ctx context.Context, want map[string]map[string]bo
 	}
 	return repaired, nil
 }
+
+// fencedStore is a pass's store under a Fence: every write first checks
+// that the lease's validity has not ended (a store that understands fences,
+// like pgstore's, also refuses writes of an old epoch on its side).
+type fencedStore struct{ Store }
+
+func (s fencedStore) PutLinks(ctx context.Context, links []*Link) error {
+	if err := CheckFence(ctx); err != nil {
+		return err
+	}
+	return s.Store.PutLinks(ctx, links)
+}
+
+func (s fencedStore) PutCheckpoint(ctx context.Context, stream string, cp Checkpoint) error {
+	if err := CheckFence(ctx); err != nil {
+		return err
+	}
+	return s.Store.PutCheckpoint(ctx, stream, cp)
+}
+
+// fencedMeta is fencedStore for the pass's MetaStore.
+type fencedMeta struct{ MetaStore }
+
+func (m fencedMeta) PutMeta(ctx context.Context, key string, value []byte) error {
+	if err := CheckFence(ctx); err != nil {
+		return err
+	}
+	return m.MetaStore.PutMeta(ctx, key, value)
+}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -201,10 +202,11 @@ type RetrySelector struct {
 
 // RetryNow makes the failing records sel chooses due for a retry now,
 // instead of after their backoff, and wakes Run for a pass. It returns how
-// many records it changed; the next pass retries them (SyncOnce does it at
-// once). It waits for a pass running in this engine to finish; a pass of
-// another process sharing the store may keep its own view of a record it
-// writes meanwhile, in which case that record keeps its later retry time.
+// many records it changed (those already due are left as they are); the
+// next pass retries them (SyncOnce does it at once). It waits for a pass
+// running in this engine to finish; a pass of another process sharing the
+// store may keep its own view of a record it writes meanwhile, in which
+// case that record keeps its later retry time.
 func (e *Engine) RetryNow(ctx context.Context, sel RetrySelector) (int, error) {
 	select {
 	case e.passMu <- struct{}{}:
@@ -213,8 +215,9 @@ func (e *Engine) RetryNow(ctx context.Context, sel RetrySelector) (int, error) {
 	}
 	defer func() { <-e.passMu }()
 
+	now := e.now()
 	keep := func(l *Link) bool {
-		return l.State == StateFailing && !l.NextRetry.IsZero() &&
+		return l.State == StateFailing && l.NextRetry.After(now) &&
 			(sel.Account == "" || l.Account == sel.Account) &&
 			(sel.Category == "" || l.Reason == string(sel.Category))
 	}
@@ -253,7 +256,6 @@ func (e *Engine) RetryNow(ctx context.Context, sel RetrySelector) (int, error) {
 			q.After = ls[len(ls)-1].PersonID
 		}
 	}
-	now := e.now()
 	for _, l := range due {
 		l.NextRetry = now
 	}
@@ -613,7 +615,7 @@ func (o *overlayMeta) MetaByPrefix(ctx context.Context, prefix string) (map[stri
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for k, v := range o.over {
-		if len(k) < len(prefix) || k[:len(prefix)] != prefix {
+		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
 		if v == nil {

@@ -78,12 +78,19 @@ func (e *Engine) newPass(ctx context.Context) (*pass, error) {
 	if m, ok := e.passMeta(e.cfg.DryRun); ok {
 		p.meta = m
 	}
-	if f, ok := FenceFrom(ctx); ok {
-		p.fence = f
-	}
 	if e.cfg.DryRun {
 		p.store = newOverlayStore(e.store)
 		p.sink = &drySink{e: e, created: map[string]bool{}}
+	}
+	if f, ok := FenceFrom(ctx); ok {
+		p.fence = f
+		// A holder whose lease may have passed on saves nothing more: its
+		// links would claim values the new holder may already have
+		// replaced; its write intents stay for the new holder to repair.
+		p.store = fencedStore{p.store}
+		if p.meta != nil {
+			p.meta = fencedMeta{p.meta}
+		}
 	}
 	p.hubspotCalls0 = e.cfg.HubSpot.Requests()
 	for _, a := range e.cfg.Accounts {
