@@ -502,14 +502,7 @@ func TestFenceHoldsOffTakeover(t *testing.T) {
 	// B's acquire must be waiting for a lock, not done.
 	deadline = time.Now().Add(bound)
 	for {
-		var waiting int
-		err := testDB(t).QueryRowContext(t.Context(), `
-			SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-			appName).Scan(&waiting)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
+		if lockWaiters(t, appName) > 0 {
 			break
 		}
 		select {
@@ -547,18 +540,24 @@ func TestFenceHoldsOffTakeover(t *testing.T) {
 
 // waitForLockWait waits until a session of application appName waits for
 // a lock.
+// lockWaiters counts the sessions of appName waiting for a lock.
+func lockWaiters(t *testing.T, appName string) int {
+	t.Helper()
+	var waiting int
+	err := testDB(t).QueryRowContext(t.Context(), `
+		SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+		appName).Scan(&waiting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waiting
+}
+
 func waitForLockWait(t *testing.T, appName string) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
 	for {
-		var waiting int
-		err := testDB(t).QueryRowContext(t.Context(), `
-			SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-			appName).Scan(&waiting)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
+		if lockWaiters(t, appName) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
