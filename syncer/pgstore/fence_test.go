@@ -538,8 +538,6 @@ func TestFenceHoldsOffTakeover(t *testing.T) {
 	}
 }
 
-// waitForLockWait waits until a session of application appName waits for
-// a lock.
 // lockWaiters counts the sessions of appName waiting for a lock.
 func lockWaiters(t *testing.T, appName string) int {
 	t.Helper()
@@ -553,6 +551,8 @@ func lockWaiters(t *testing.T, appName string) int {
 	return waiting
 }
 
+// waitForLockWait waits until a session of application appName waits for
+// a lock.
 func waitForLockWait(t *testing.T, appName string) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
